@@ -1,0 +1,1 @@
+"""The production package: abstracted, tested code that training and serving import."""

@@ -1,0 +1,57 @@
+"""Fixtures: one snapshot of the template per session, and synced generated projects."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from helpers import git_commit_all, render, run, snapshot_template
+
+# The projects the slow layer drives for real (the render matrix covers every answer statically).
+PROJECT_VARIANTS: dict[str, dict[str, str]] = {
+    "default": {},
+    "regression": {"problem_type": "regression", "license": "Apache-2.0"},
+}
+
+
+@pytest.fixture(scope="session")
+def template_src(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return snapshot_template(tmp_path_factory.mktemp("template-src"))
+
+
+class Projects:
+    """Generated projects, rendered, synced with uv and committed once per session."""
+
+    def __init__(self, src: Path, base: Path) -> None:
+        self._src, self._base, self._made = src, base, {}
+
+    def get(self, variant: str) -> Path:
+        if variant not in self._made:
+            project = render(self._src, self._base / variant, **PROJECT_VARIANTS[variant])
+            # Compiled once here so each later process imports fast (as CI and Docker do).
+            run(["uv", "sync", "--quiet", "--compile-bytecode"], project)
+            run(["git", "init", "-q", "-b", "main"], project)
+            git_commit_all(project, "Start from proto-to-mvp")
+            self._made[variant] = project
+        return self._made[variant]
+
+
+@pytest.fixture(scope="session")
+def projects(template_src: Path, tmp_path_factory: pytest.TempPathFactory) -> Projects:
+    return Projects(template_src, tmp_path_factory.mktemp("projects"))
+
+
+@pytest.fixture(scope="session", params=list(PROJECT_VARIANTS))
+def project(request: pytest.FixtureRequest, projects: Projects) -> Path:
+    """A synced, committed generated project, once per variant."""
+    return projects.get(request.param)
+
+
+@pytest.fixture
+def scratch_project(projects: Projects) -> Iterator[Path]:
+    """The default project, for tests that break it on purpose: reset to its commit afterwards."""
+    project = projects.get("default")
+    yield project
+    run(["git", "reset", "-q", "--hard"], project)
+    run(["git", "clean", "-q", "-fd"], project)

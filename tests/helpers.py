@@ -1,0 +1,107 @@
+"""Helpers shared by the template's tests: render the template, run commands in a project."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import copier
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+TEMPLATE_DIR = REPO_ROOT / "template"
+COPIER_YML = REPO_ROOT / "copier.yml"
+JUNK = ("__pycache__", "*.py[co]", ".pytest_cache", ".ruff_cache", ".venv", ".DS_Store")
+
+# Answers that --defaults gives, spelled out so tests can say what they change.
+DEFAULTS: dict[str, str] = {
+    "project_name": "My ML Project",
+    "project_slug": "my-ml-project",
+    "package_name": "my_ml_project",
+    "problem_type": "classification",
+    "python_version": "3.11",
+    "license": "MIT",
+}
+
+
+def copier_config() -> dict[str, Any]:
+    return yaml.safe_load(COPIER_YML.read_text(encoding="utf-8"))
+
+
+def questions() -> dict[str, dict[str, Any]]:
+    """The questions of copier.yml (settings start with an underscore)."""
+    return {key: value for key, value in copier_config().items() if not key.startswith("_")}
+
+
+def snapshot_template(dst: Path) -> Path:
+    """Copy copier.yml and template/ into a plain folder (not a git repo).
+
+    Rendering from the snapshot tests the working tree exactly: from a git checkout Copier would
+    render the newest tag, or HEAD plus a warning about uncommitted changes.
+    """
+    dst.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(COPIER_YML, dst / "copier.yml")
+    shutil.copytree(TEMPLATE_DIR, dst / "template", ignore=shutil.ignore_patterns(*JUNK))
+    return dst
+
+
+def render(src: Path, dst: Path, **answers: str) -> Path:
+    """Render the template with defaults overridden by ``answers``; no --trust, ever."""
+    copier.run_copy(
+        str(src), dst, data=answers, defaults=True, unsafe=False, quiet=True, overwrite=True
+    )
+    return dst
+
+
+def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Environment for commands run inside a generated project.
+
+    Drops the template's own virtualenv, never downloads Python (no GitHub here), and gives git
+    an identity so commits work on a bare CI machine.
+    """
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
+    env.update(
+        UV_PYTHON_DOWNLOADS="never",
+        UV_NO_PROGRESS="1",
+        GIT_AUTHOR_NAME="Template Tests",
+        GIT_AUTHOR_EMAIL="tests@example.com",
+        GIT_COMMITTER_NAME="Template Tests",
+        GIT_COMMITTER_EMAIL="tests@example.com",
+        PRE_COMMIT_HOME=str(Path(os.environ.get("TMPDIR", "/tmp")) / "proto-to-mvp-pre-commit"),
+    )
+    env.update(extra or {})
+    return env
+
+
+def run(
+    args: Sequence[str], cwd: Path, *, check: bool = True, env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run a command, capturing output; on an unexpected exit code, fail showing the output."""
+    result = subprocess.run(
+        list(args), cwd=cwd, env=clean_env(env), capture_output=True, text=True, check=False
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f"`{' '.join(args)}` exited {result.returncode} in {cwd}\n"
+            f"--- stdout ---\n{result.stdout[-6000:]}\n--- stderr ---\n{result.stderr[-6000:]}"
+        )
+    return result
+
+
+def git_commit_all(project: Path, message: str) -> None:
+    run(["git", "add", "-A"], project)
+    run(["git", "commit", "-q", "--no-verify", "-m", message], project)
+
+
+def text_files(root: Path) -> list[Path]:
+    """Every file in a rendered project except tool output (.venv, caches, git)."""
+    skip = {".venv", ".git", "__pycache__", ".pytest_cache", ".ruff_cache"}
+    return sorted(
+        path
+        for path in root.rglob("*")
+        if path.is_file() and not skip.intersection(path.relative_to(root).parts)
+    )
