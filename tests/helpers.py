@@ -12,6 +12,9 @@ from typing import Any
 import copier
 import yaml
 
+# `uv run` exports the path of its own binary; prefer it over a `uv` on PATH, which may be a
+# pyenv shim that follows each project's .python-version.
+UV = os.environ.get("UV") or shutil.which("uv") or "uv"
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE_DIR = REPO_ROOT / "template"
 COPIER_YML = REPO_ROOT / "copier.yml"
@@ -81,8 +84,9 @@ def run(
     args: Sequence[str], cwd: Path, *, check: bool = True, env: Mapping[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     """Run a command, capturing output; on an unexpected exit code, fail showing the output."""
+    args = [UV if args[0] == "uv" else args[0], *args[1:]]
     result = subprocess.run(
-        list(args), cwd=cwd, env=clean_env(env), capture_output=True, text=True, check=False
+        args, cwd=cwd, env=clean_env(env), capture_output=True, text=True, check=False
     )
     if check and result.returncode != 0:
         raise AssertionError(
@@ -90,6 +94,21 @@ def run(
             f"--- stdout ---\n{result.stdout[-6000:]}\n--- stderr ---\n{result.stderr[-6000:]}"
         )
     return result
+
+
+def find_python(version: str) -> str | None:
+    """A working interpreter for `version` (on PATH, or installed by pyenv), or None."""
+    candidates = [shutil.which(f"python{version}")]
+    candidates += sorted(
+        str(p) for p in Path.home().glob(f".pyenv/versions/{version}.*/bin/python{version}")
+    )
+    for candidate in filter(None, candidates):
+        probe = subprocess.run(
+            [candidate, "--version"], capture_output=True, text=True, check=False
+        )
+        if probe.returncode == 0:
+            return candidate
+    return None
 
 
 def git_commit_all(project: Path, message: str) -> None:

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-from helpers import run
+from helpers import find_python, render, run
 
 pytestmark = pytest.mark.slow
 
@@ -56,6 +56,35 @@ def test_console_script_and_every_subcommand_have_help(project: Path) -> None:
 def test_baseline_command_scores_the_example_data(project: Path) -> None:
     out = _uv(project, "my-ml-project", "baseline").stdout
     assert "baseline (per region) on 200 holdout rows" in out
+
+
+def test_validate_passes_the_example_and_reports_a_broken_copy(project: Path) -> None:
+    ok = _uv(project, "my-ml-project", "validate")
+    assert "data/example/deliveries.csv: valid (1000 rows" in ok.stdout
+    rows = (project / "data/example/deliveries.csv").read_text(encoding="utf-8").splitlines()
+    rows[3] = rows[3].replace(rows[3].split(",")[1], "mars", 1)  # region of the third row
+    broken = project / "broken.csv"
+    broken.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    try:
+        result = _uv(project, "my-ml-project", "validate", "broken.csv", check=False)
+    finally:
+        broken.unlink()
+    assert result.returncode == 1
+    assert "broken.csv: INVALID (1000 rows, 1 of" in result.stdout
+    assert "region: values must be one of centre, north, south, east, west" in result.stdout
+    assert "1 unexpected (0.1%): row 3 = 'mars'" in result.stdout
+
+
+def test_oldest_supported_python_project_is_green(template_src: Path, tmp_path: Path) -> None:
+    """Python 3.10 resolves older pandas and numpy (2.x): the project must pass on them too."""
+    python = find_python("3.10")
+    if python is None:
+        pytest.skip("no Python 3.10 interpreter on this machine (uv may not download one here)")
+    project = render(template_src, tmp_path / "py310", python_version="3.10")
+    run(["uv", "sync", "--quiet", "--compile-bytecode", "--python", python], project)
+    _uv(project, "ruff", "check", ".")
+    result = _uv(project, "pytest", "-q", "-p", "no:cacheprovider")
+    assert re.search(r"\d+ passed", result.stdout.splitlines()[-1])
 
 
 def test_example_notebook_runs(project: Path) -> None:

@@ -21,7 +21,7 @@ LICENSE_FIRST_LINE = {
     "BSD-3-Clause": "BSD 3-Clause License",
     "proprietary": "Copyright (c) Data Science Team. All rights reserved.",
 }
-LEFTOVER_JINJA = re.compile(r"(?<!\$){{|{%|{#|%}|#}")
+LEFTOVER_JINJA = re.compile(r"(?<!\$){{|{%|{#")  # opening delimiters; `${{` is GitHub's
 ALWAYS = [
     ".copier-answers.yml",
     ".editorconfig",

@@ -1,12 +1,14 @@
-"""Read raw tables (CSV or Parquet) with one-line errors instead of tracebacks."""
+"""Read raw tables (CSV or Parquet) with one-line errors, and give columns their contract types."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from numbers import Real
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
+from .contract import Contract
 from .errors import ProjectError
 
 SUFFIXES = (".csv", ".parquet", ".pq")
@@ -16,11 +18,10 @@ class DataError(ProjectError):
     """A data file cannot be read; the message names the file and the problem."""
 
 
-def load_table(path: Path | str, *, text_columns: Iterable[str] = ()) -> pd.DataFrame:
-    """Read a CSV (UTF-8) or Parquet file into a DataFrame.
+def load_table(path: Path | str, contract: Contract | None = None) -> pd.DataFrame:
+    """Read a CSV (UTF-8) or Parquet file; with a contract, conform its column types.
 
-    ``text_columns`` are read as text rather than guessed (pass ``contract.text_columns``).
-    Types are not enforced here: validation reports wrong values per column.
+    Nothing is rejected here for its values: validation reports those, per column and row.
     """
     path = Path(path)
     if not path.is_file():
@@ -30,12 +31,60 @@ def load_table(path: Path | str, *, text_columns: Iterable[str] = ()) -> pd.Data
         raise DataError(f"{path}: unsupported file type {suffix!r}; use .csv or .parquet")
     if path.stat().st_size == 0:
         raise DataError(f"{path}: the file is empty")
+    text_columns = contract.text_columns if contract else []
     if suffix == ".csv":
-        return _read_csv(path, list(text_columns))
-    try:
-        return pd.read_parquet(path)
-    except (OSError, ValueError) as exc:
-        raise DataError(f"{path}: not a readable Parquet file ({exc})") from exc
+        frame = _read_csv(path, text_columns)
+    else:
+        try:
+            frame = pd.read_parquet(path)
+        except (OSError, ValueError) as exc:
+            raise DataError(f"{path}: not a readable Parquet file ({exc})") from exc
+    return conform(frame, contract) if contract else frame
+
+
+def conform(frame: pd.DataFrame, contract: Contract) -> pd.DataFrame:
+    """Canonical types for contract columns, without inventing or dropping values.
+
+    Text stays text (so codes like "007" survive) and categories become pandas categoricals
+    (compact, and fast to filter); integer columns that hold only whole numbers become nullable
+    integers (a CSV column with gaps arrives as floats). Values that do not fit are left as
+    they are for validation to report.
+    """
+    frame = frame.copy()
+    for column in contract.columns:
+        if column.name not in frame.columns:
+            continue
+        values = frame[column.name]
+        if column.type == "category":
+            frame[column.name] = _as_text(values).astype("category")
+        elif column.type == "string":
+            frame[column.name] = _as_text(values)
+        elif column.type in ("integer", "float"):
+            frame[column.name] = _as_number(values, whole=column.type == "integer")
+    return frame
+
+
+def _as_text(values: pd.Series) -> pd.Series:
+    if isinstance(values.dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(values):
+        return values
+    return values.map(str, na_action="ignore").astype(object)
+
+
+def _as_number(values: pd.Series, *, whole: bool) -> pd.Series:
+    """Numbers held as objects (rows from JSON, with None) become numeric; text stays text."""
+    if values.dtype == object:
+        if not values.dropna().map(_is_number).all():
+            return values
+        values = pd.to_numeric(values).astype(float)
+    if whole and pd.api.types.is_float_dtype(values):
+        present = values.dropna()
+        if (present == present.round()).all():
+            return values.astype("Int64")
+    return values
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, Real) and not isinstance(value, bool | np.bool_)
 
 
 def _read_csv(path: Path, text_columns: list[str]) -> pd.DataFrame:
