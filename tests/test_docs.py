@@ -60,7 +60,7 @@ def test_site_builds_strictly_with_generated_sections(tmp_path: Path) -> None:
     pages["index.md"] = tmp_path / "site" / "index.html"
     for page, html in pages.items():
         assert html.is_file(), f"{page} was not built"
-        assert "render:" not in html.read_text(encoding="utf-8"), f"{page}: marker left over"
+        assert "<!-- render:" not in html.read_text(encoding="utf-8"), f"{page}: marker left"
     reference = pages["questions.md"].read_text(encoding="utf-8")
     for name in questions():
         assert f"<code>{name}</code>" in reference, f"question {name} missing from the reference"
