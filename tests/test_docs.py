@@ -112,6 +112,10 @@ def test_questions_table_lists_asked_questions_and_marks_computed_ones() -> None
     assert "`my-ml-project` (from `project_name`)" in table
     assert "`classification`, `regression`" in table
 
+    conditional = {"type": "str", "help": "h", "default": "x", "when": "{{ license == 'x' }}"}
+    table = hook.questions_table({"later": conditional}, {})
+    assert "| `later` | str | asked only when `{{ license == 'x' }}` | anything | h |" in table
+
 
 @pytest.fixture(scope="module")
 def hook_with_render() -> ModuleType:

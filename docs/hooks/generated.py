@@ -22,6 +22,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import yaml
 from mkdocs.exceptions import PluginError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -51,7 +52,7 @@ def on_page_markdown(markdown: str, page: Any, **_: Any) -> str:
     def replace(match: re.Match[str]) -> str:
         try:
             return expand(shlex.split(match.group("args")))
-        except (KeyError, ValueError) as exc:
+        except ValueError as exc:
             raise PluginError(f"{page.file.src_uri}: {match.group(0)}: {exc}") from exc
 
     if "<!-- render:" in CODE_SPAN.sub("", MARKER.sub("", markdown)):
@@ -74,8 +75,6 @@ def expand(args: list[str]) -> str:
 
 def answers() -> dict[str, str]:
     """The default answers, read from the rendered answers file (what --defaults gives)."""
-    import yaml
-
     return yaml.safe_load(_project[".copier-answers.yml"])
 
 
@@ -89,7 +88,10 @@ def questions_table(asked: dict[str, dict[str, Any]], defaults: dict[str, str]) 
         if question.get("when") is False:
             computed.append(f"`{name}`")
             continue
-        default = f"`{defaults[name]}`"
+        if name not in defaults:  # a conditional question the defaults do not reach
+            default = f"asked only when `{question.get('when')}`"
+        else:
+            default = f"`{defaults[name]}`"
         derived = re.findall(r"{{\s*(\w+)", str(question.get("default", "")))
         if derived:
             default += f" (from `{derived[0]}`)"
@@ -131,7 +133,13 @@ def file_block(path: str, **span: str) -> str:
     unknown = set(span) - {"from", "to"}
     if unknown:
         raise ValueError(f"unknown options {sorted(unknown)}")
-    lines = _project[path.replace("<package>", PACKAGE)].splitlines()
+    text = _project.get(path.replace("<package>", PACKAGE))
+    if text is None:
+        raise ValueError(f"the default project has no file {path}")
+    lines = text.splitlines()
+    for option, line in span.items():
+        if line not in lines:
+            raise ValueError(f"{path} has no line {line!r} (option {option})")
     if "from" in span:
         lines = lines[lines.index(span["from"]) :]
     if "to" in span:
