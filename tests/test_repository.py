@@ -33,10 +33,10 @@ def test_ci_runs_the_readme_test_command() -> None:
 
 def test_repository_code_passes_ruff() -> None:
     subprocess.run(
-        [sys.executable, "-m", "ruff", "check", "tests", "bench"], cwd=REPO_ROOT, check=True
+        [sys.executable, "-m", "ruff", "check", "tests", "bench", "docs"], cwd=REPO_ROOT, check=True
     )
     subprocess.run(
-        [sys.executable, "-m", "ruff", "format", "--check", "tests", "bench"],
+        [sys.executable, "-m", "ruff", "format", "--check", "tests", "bench", "docs"],
         cwd=REPO_ROOT,
         check=True,
     )

@@ -1,0 +1,278 @@
+"""The documentation site builds strictly, and the pages that could drift are tied to the template.
+
+- the site: `mkdocs build --strict` passes, and fails on a broken link or anchor;
+- the questions reference and file excerpts: made by docs/hooks/generated.py at build time;
+- the tour: names every file and folder of the default project, and nothing else;
+- the quickstart: every command on the page runs, in order, in a fresh folder (slow).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import shutil
+import sys
+from pathlib import Path
+from types import ModuleType, SimpleNamespace
+
+import pytest
+import yaml
+from helpers import DEFAULTS, REPO_ROOT, questions, render, run, text_files
+
+DOCS = REPO_ROOT / "docs"
+MKDOCS = Path(sys.executable).with_name("mkdocs")
+# Material for MkDocs prints a banner about its end of life on every build unless told not to.
+QUIET = {"NO_MKDOCS_2_WARNING": "1"}
+OWNERS = {"template", "user", "shared", "Copier"}
+CODE_SPAN = re.compile(r"`([^`]+)`")
+
+
+def _hook() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("docs_hook", DOCS / "hooks" / "generated.py")
+    assert spec
+    assert spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _build(config: Path, site: Path):
+    return run(
+        [str(MKDOCS), "build", "--strict", "-f", str(config), "-d", str(site)],
+        REPO_ROOT,
+        check=False,
+        env=QUIET,
+    )
+
+
+def _nav_pages() -> list[str]:
+    config = yaml.safe_load((REPO_ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
+    return [page for entry in config["nav"] for page in entry.values()]
+
+
+# --- the site --------------------------------------------------------------------------------
+
+
+def test_site_builds_strictly_with_generated_sections(tmp_path: Path) -> None:
+    result = _build(REPO_ROOT / "mkdocs.yml", tmp_path / "site")
+    assert result.returncode == 0, result.stderr
+    assert "WARNING" not in result.stderr, result.stderr
+    pages = {page: tmp_path / "site" / page.replace(".md", "/index.html") for page in _nav_pages()}
+    pages["index.md"] = tmp_path / "site" / "index.html"
+    for page, html in pages.items():
+        assert html.is_file(), f"{page} was not built"
+        assert "<!-- render:" not in html.read_text(encoding="utf-8"), f"{page}: marker left"
+    reference = pages["questions.md"].read_text(encoding="utf-8")
+    for name in questions():
+        assert f"<code>{name}</code>" in reference, f"question {name} missing from the reference"
+    tour = pages["tour.md"].read_text(encoding="utf-8")
+    assert "max-complexity" in tour, "the ruff excerpt is missing from the tour"
+    assert "[columns.region]" in tour, "the contract excerpt is missing from the tour"
+
+
+def test_strict_build_fails_on_broken_links_and_anchors(tmp_path: Path) -> None:
+    docs = shutil.copytree(DOCS, tmp_path / "docs", ignore=shutil.ignore_patterns("hooks"))
+    with (docs / "why.md").open("a", encoding="utf-8") as why:
+        why.write("\nSee [the gone page](gone.md) and [a lost section](tour.md#no-such-section).\n")
+    config = yaml.safe_load((REPO_ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
+    config.update(docs_dir=str(docs), hooks=[str(DOCS / "hooks" / "generated.py")])
+    (tmp_path / "mkdocs.yml").write_text(yaml.safe_dump(config), encoding="utf-8")
+
+    result = _build(tmp_path / "mkdocs.yml", tmp_path / "site")
+    assert result.returncode == 1
+    assert "gone.md" in result.stderr
+    assert "no-such-section" in result.stderr
+
+
+def test_readme_links_resolve() -> None:
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    targets = re.findall(r"\]\(((?!https?://)[^)#]+)", readme)
+    assert "docs/quickstart.md" in targets
+    for target in targets:
+        assert (REPO_ROOT / target).exists(), f"README.md links to missing {target}"
+
+
+# --- generated sections ----------------------------------------------------------------------
+
+
+def test_questions_table_lists_asked_questions_and_marks_computed_ones() -> None:
+    hook = _hook()
+    asked = questions()
+    table = hook.questions_table(
+        asked, {**DEFAULTS, "description": "d", "author_name": "a", "author_email": "e@x.org"}
+    )
+    rows = re.findall(r"^\| `(\w+)` \|", table, flags=re.MULTILINE)
+    hidden = [name for name, question in asked.items() if question.get("when") is False]
+    assert hidden, "copier.yml has computed values; the table must leave them out"
+    assert rows == [name for name in asked if name not in hidden]
+    note = table.rsplit("\n\n", 1)[-1]
+    assert all(f"`{name}`" in note for name in hidden)
+    assert "`my-ml-project` (from `project_name`)" in table
+    assert "`classification`, `regression`" in table
+
+    conditional = {"type": "str", "help": "h", "default": "x", "when": "{{ license == 'x' }}"}
+    table = hook.questions_table({"later": conditional}, {})
+    assert "| `later` | str | asked only when `{{ license == 'x' }}` | anything | h |" in table
+
+
+@pytest.fixture(scope="module")
+def hook_with_render() -> ModuleType:
+    hook = _hook()
+    hook.on_config(config=None)
+    return hook
+
+
+def test_file_excerpts_come_from_the_rendered_project(hook_with_render: ModuleType) -> None:
+    block = hook_with_render.expand(
+        [
+            "file",
+            "pyproject.toml",
+            "from=[tool.ruff.lint.mccabe]",
+            "to=[tool.ruff.lint.flake8-tidy-imports.banned-api]",
+        ]
+    )
+    assert (
+        block
+        == '```toml title="pyproject.toml"\n[tool.ruff.lint.mccabe]\nmax-complexity = 10\n```\n'
+    )
+    tree = hook_with_render.expand(["tree"])
+    assert "    <package>/\n        __init__.py\n" in tree
+
+
+@pytest.mark.parametrize(
+    ("marker", "reason"),
+    [
+        ("<!-- render: nonsense -->", "unknown marker"),
+        ("<!-- render: file src/<package>/gone.py -->", "gone.py"),
+        ('<!-- render: file pyproject.toml from="[tool.nothing]" -->', "[tool.nothing]"),
+        ("Text <!-- render: tree -->", "alone on its line"),
+    ],
+)
+def test_markers_that_cannot_be_honoured_stop_the_build(
+    hook_with_render: ModuleType, marker: str, reason: str
+) -> None:
+    page = SimpleNamespace(file=SimpleNamespace(src_uri="page.md"))
+    with pytest.raises(hook_with_render.PluginError, match=re.escape(reason)) as error:
+        hook_with_render.on_page_markdown(f"# Page\n\n{marker}\n", page=page)
+    assert "page.md" in str(error.value)
+
+
+# --- the tour --------------------------------------------------------------------------------
+
+
+def _tables(markdown: str) -> list[tuple[list[str], list[list[str]]]]:
+    """Every Markdown table as (header cells, rows of cells)."""
+    tables, lines = [], markdown.splitlines()
+    for i, line in enumerate(lines[:-1]):
+        if line.startswith("|") and re.fullmatch(r"\|( *:?-+:? *\|)+", lines[i + 1]):
+            rows = []
+            for row in lines[i + 2 :]:
+                if not row.startswith("|"):
+                    break
+                rows.append(_cells(row))
+            tables.append((_cells(line), rows))
+    return tables
+
+
+def _cells(row: str) -> list[str]:
+    return [cell.strip() for cell in re.split(r"(?<!\\)\|", row.strip())[1:-1]]
+
+
+def tour_entries(markdown: str) -> dict[str, str]:
+    """Paths the tour names, with their owner: code spans in its Path and Test columns."""
+    entries = {}
+    for header, rows in _tables(markdown):
+        if "Path" not in header:
+            continue
+        assert "Owner" in header, f"tour table {header} has no Owner column"
+        for cells in rows:
+            owner = cells[header.index("Owner")]
+            assert owner in OWNERS, f"{cells[0]}: owner {owner!r} is not one of {OWNERS}"
+            for column in ("Path", "Test"):
+                if column in header:
+                    for path in CODE_SPAN.findall(cells[header.index(column)]):
+                        entries[path.replace("<package>", DEFAULTS["package_name"])] = owner
+    return entries
+
+
+def test_tour_names_every_file_and_folder_and_nothing_else(
+    template_src: Path, tmp_path: Path
+) -> None:
+    project = render(template_src, tmp_path / "project")
+    files = {path.relative_to(project).as_posix() for path in text_files(project)}
+    folders = {str(Path(path).parent) + "/" for path in files} - {"./"}
+    folders |= {str(Path(folder).parent) + "/" for folder in folders} - {"./"}
+    named = tour_entries((DOCS / "tour.md").read_text(encoding="utf-8"))
+
+    undescribed = sorted((files | folders) - set(named))
+    assert not undescribed, f"add rows to docs/tour.md for {undescribed}"
+    missing = sorted(set(named) - (files | folders))
+    assert not missing, f"docs/tour.md names paths the default project does not have: {missing}"
+
+
+def test_tour_explains_every_owner_it_uses() -> None:
+    tour = (DOCS / "tour.md").read_text(encoding="utf-8")
+    legend = next(rows for header, rows in _tables(tour) if header[0] == "Owner")
+    assert {row[0] for row in legend} == OWNERS
+    assert set(tour_entries(tour).values()) <= OWNERS
+
+
+# --- the quickstart --------------------------------------------------------------------------
+
+# Let Python cache bytecode, as on a usual developer machine. This machine sets
+# PYTHONDONTWRITEBYTECODE=1, under which every process recompiles pandas and scikit-learn: the
+# page then takes about 48 s instead of 26 s (UV_COMPILE_BYTECODE=1 instead: 31 s or more).
+QUICKSTART_ENV = {"PYTHONDONTWRITEBYTECODE": ""}
+QUICKSTART = DOCS / "quickstart.md"
+TEMPLATE_PLACEHOLDER = "/path/to/proto-to-mvp"
+FENCE = re.compile(r"^```(?P<lang>[\w-]+)(?P<attrs>[^\n]*)\n(?P<body>.*?)^```$", re.M | re.S)
+
+
+def quickstart_script(markdown: str, template: Path) -> str:
+    """The page as one bash script: ```bash blocks run as written, in order, and each block
+    with a title="PATH" is written to PATH at that point. Any other fenced block is an error,
+    so the page cannot show a command that the test does not run."""
+    parts = []
+    for block in FENCE.finditer(markdown):
+        title = re.search(r'title="([^"]+)"', block["attrs"])
+        if block["lang"] == "bash":
+            parts.append(block["body"])
+        elif title:
+            path = title.group(1)
+            parts.append(
+                f"mkdir -p \"$(dirname '{path}')\"\n"
+                f"cat > '{path}' <<'QUICKSTART_EOF'\n{block['body']}QUICKSTART_EOF\n"
+            )
+        else:
+            raise AssertionError(f"```{block['lang']} block is neither run nor written a file")
+    script = "\n".join(parts)
+    assert script.count(TEMPLATE_PLACEHOLDER) == 1, "say once where the template lives"
+    return script.replace(TEMPLATE_PLACEHOLDER, str(template))
+
+
+def test_quickstart_is_a_script_from_copy_to_commit(template_src: Path) -> None:
+    script = quickstart_script(QUICKSTART.read_text(encoding="utf-8"), template_src)
+    assert script.startswith("uvx copier@")
+    commands = [line.split()[:3] for line in script.splitlines() if line.startswith("uv")]
+    assert ["uv", "sync"] in commands
+    assert ["uv", "run", "pytest"] in commands
+    assert ["uv", "run", DEFAULTS["project_slug"]] in commands
+
+
+@pytest.mark.slow
+def test_quickstart_commands_work_as_written(template_src: Path, tmp_path: Path) -> None:
+    script = tmp_path / "quickstart.sh"
+    script.write_text(
+        quickstart_script(QUICKSTART.read_text(encoding="utf-8"), template_src), encoding="utf-8"
+    )
+    work = tmp_path / "work"
+    work.mkdir()
+    result = run(["bash", "-euxo", "pipefail", str(script)], work, env=QUICKSTART_ENV)
+
+    project = work / DEFAULTS["project_slug"]
+    assert "baseline (per region) on 200 holdout rows" in result.stdout
+    log = run(["git", "log", "--format=%s"], project).stdout.splitlines()
+    assert len(log) == 2, log
+    assert run(["git", "status", "--porcelain"], project).stdout == ""
+    assert (project / "tests/unit/test_rush.py").is_file()
+    assert not (project / "scratch/rush_hours.py").exists()
