@@ -97,6 +97,19 @@ def git_commit_all(project: Path, message: str) -> None:
     run(["git", "commit", "-q", "--no-verify", "-m", message], project)
 
 
+def make_template_repo(src: Path, dst: Path, tag: str = "v0.0.1") -> Path:
+    """A git repository of the template snapshot ``src``, committed and tagged ``tag``.
+
+    ``copier update`` needs the template as a versioned git repository: it re-renders the
+    version recorded in the project's answers file (``_commit``) to find the user's changes.
+    """
+    shutil.copytree(src, dst)
+    run(["git", "init", "-q", "-b", "main"], dst)
+    git_commit_all(dst, f"Template {tag}")
+    run(["git", "tag", tag], dst)
+    return dst
+
+
 def text_files(root: Path) -> list[Path]:
     """Every file in a rendered project except tool output (.venv, caches, git)."""
     skip = {".venv", ".git", "__pycache__", ".pytest_cache", ".ruff_cache"}

@@ -20,8 +20,10 @@ def read_body(event_path: Path) -> str:
     """The description in a GitHub pull_request event payload ("" when it has none)."""
     try:
         event = json.loads(event_path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise GateError(f"{event_path}: cannot read the event payload: {exc}") from exc
+    except OSError as exc:
+        raise GateError(f"{event_path}: cannot read the event payload: {exc.strerror}") from exc
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise GateError(f"{event_path}: the event payload is not JSON: {exc}") from exc
     pull_request = event.get("pull_request") if isinstance(event, dict) else None
     if not isinstance(pull_request, dict):
         raise GateError(f"{event_path}: not a pull_request event (no pull_request object)")

@@ -92,6 +92,7 @@ def _head(text: str, name: str) -> str:
 
 
 def _first_committed(project: Project, name: str) -> date:
-    """The author date of the commit that added the file; today if it is not committed yet."""
-    dates = git(project.root, "log", "--diff-filter=A", "--format=%as", "--", name).split()
+    """The author date of the first commit (on any branch) that added the file, else today."""
+    log = git(project.root, "log", "--all", "--diff-filter=A", "--format=%as", "--", name)
+    dates = log.split()
     return date.fromisoformat(dates[-1]) if dates else date.today()
