@@ -60,10 +60,12 @@ def render(src: Path, dst: Path, **answers: str) -> Path:
 def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """Environment for commands run inside a generated project.
 
-    Drops the template's own virtualenv, never downloads Python (no GitHub here), and gives git
-    an identity so commits work on a bare CI machine.
+    Drops the template's own virtualenv and pytest options (a --basetemp meant for the
+    template's run would make the project's pytest delete it), never downloads Python (no GitHub
+    here), and gives git an identity so commits work on a bare CI machine.
     """
-    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
+    outer = ("VIRTUAL_ENV", "PYTHONPATH", "PYTEST_ADDOPTS")
+    env = {k: v for k, v in os.environ.items() if k not in outer}
     env.update(
         UV_PYTHON_DOWNLOADS="never",
         UV_NO_PROGRESS="1",

@@ -10,21 +10,21 @@ from .findings import Finding, failed, passed
 from .project import Project, load_toml
 
 # Bare and blind except, try-except-pass/continue, print, imports of scratch, god functions,
-# global state. Turning one off in src/ or tests/ fails MVP011.
-PROTECTIVE_RULES = (
-    "E722",
-    "BLE001",
-    "S110",
-    "S112",
-    "T201",
-    "TID251",
-    "C901",
-    "PLR0911",
-    "PLR0912",
-    "PLR0913",
-    "PLR0915",
-    "PLW0603",
-)
+# global state; each with the shortest selector of its linter ("B" is bugbear, not BLE).
+PROTECTIVE_RULES = {
+    "E722": "E",
+    "BLE001": "BLE",
+    "S110": "S",
+    "S112": "S",
+    "T201": "T",
+    "TID251": "TID",
+    "C901": "C",
+    "PLR0911": "PL",
+    "PLR0912": "PL",
+    "PLR0913": "PL",
+    "PLR0915": "PL",
+    "PLW0603": "PL",
+}
 RUFF_DEFAULT_SELECT = ("E4", "E7", "E9", "F")
 
 
@@ -83,10 +83,15 @@ def _ruff_lint_settings(project: Project) -> dict[str, Any]:
 
 
 def _specificity(rule: str, selectors: list[str]) -> int:
-    """How specifically selectors match a rule: -1 none, 0 "ALL", else the prefix length.
+    """How specifically selectors match a rule: -1 none, 0 "ALL", else the selector's length.
 
     Ruff lets the most specific selector win, so ``ignore = ["E"]`` with ``select = ["E722"]``
     keeps E722 on; on a tie the ignore wins.
     """
-    lengths = [0 if s == "ALL" else len(s) for s in selectors if s == "ALL" or rule.startswith(s)]
+    linter = PROTECTIVE_RULES[rule]
+    lengths = [
+        0 if selector == "ALL" else len(selector)
+        for selector in selectors
+        if selector == "ALL" or (rule.startswith(selector) and len(selector) >= len(linter))
+    ]
     return max(lengths, default=-1)
