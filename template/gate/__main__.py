@@ -52,8 +52,9 @@ def _check(args: argparse.Namespace, project: Project) -> int:
 def _pr_body(args: argparse.Namespace, project: Project) -> int:
     template_name, phase = project.path("checklist"), project.config.phase
     body = read_body(args.event)
-    problems = unticked(project.read(template_name), body)
-    if not body.strip():
+    if body.strip():
+        problems = unticked(project.read(template_name), body)
+    else:
         problems = [f"the pull request has no description: start from {template_name}"]
     if not problems:
         print("PR checklist: every item is ticked.")
