@@ -117,6 +117,16 @@ def test_every_check_has_a_docs_section_and_a_one_line_fix(phases: dict[str, Pat
         assert "\n" not in check["fix"] + check["title"]
 
 
+def test_gate_runs_in_a_new_repository_before_the_first_commit(phases: dict[str, Path]) -> None:
+    exit_code, report = _check_json(phases["prototype"], synced=False)
+    assert exit_code == 0
+    assert _statuses(report) == dict.fromkeys(CHECK_IDS, "pass") | {
+        "MVP005": "fail",  # no coverage data yet
+        "MVP012": "fail",  # no acceptance record yet
+    }
+    assert _by_id(report)["MVP013"]["details"] == ["1 prototype(s) within their timebox"]
+
+
 # --- The PR-body check ----------------------------------------------------------------------
 
 
