@@ -50,8 +50,12 @@ def project(request: pytest.FixtureRequest, projects: Projects) -> Path:
 
 @pytest.fixture
 def scratch_project(projects: Projects) -> Iterator[Path]:
-    """The default project, for tests that break it on purpose: reset to its commit afterwards."""
+    """The default project, for tests that break it on purpose; they may commit.
+
+    Afterwards it is reset to the commit it had, and untracked files are removed.
+    """
     project = projects.get("default")
+    start = run(["git", "rev-parse", "HEAD"], project).stdout.strip()
     yield project
-    run(["git", "reset", "-q", "--hard"], project)
+    run(["git", "reset", "-q", "--hard", start], project)
     run(["git", "clean", "-q", "-fd"], project)

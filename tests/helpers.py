@@ -64,8 +64,8 @@ def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """Environment for commands run inside a generated project.
 
     Drops the template's own virtualenv and pytest options (a --basetemp meant for the
-    template's suite breaks a project's pytest), never downloads Python (no GitHub here), and
-    gives git an identity so commits work on a bare CI machine.
+    template's run would make the project's pytest delete it), never downloads Python (no GitHub
+    here), and gives git an identity so commits work on a bare CI machine.
     """
     outer = ("VIRTUAL_ENV", "PYTHONPATH", "PYTEST_ADDOPTS")
     env = {k: v for k, v in os.environ.items() if k not in outer}
@@ -116,6 +116,19 @@ def find_python(version: str) -> str | None:
 def git_commit_all(project: Path, message: str) -> None:
     run(["git", "add", "-A"], project)
     run(["git", "commit", "-q", "--no-verify", "-m", message], project)
+
+
+def make_template_repo(src: Path, dst: Path, tag: str = "v0.0.1") -> Path:
+    """A git repository of the template snapshot ``src``, committed and tagged ``tag``.
+
+    ``copier update`` needs the template as a versioned git repository: it re-renders the
+    version recorded in the project's answers file (``_commit``) to find the user's changes.
+    """
+    shutil.copytree(src, dst)
+    run(["git", "init", "-q", "-b", "main"], dst)
+    git_commit_all(dst, f"Template {tag}")
+    run(["git", "tag", tag], dst)
+    return dst
 
 
 def text_files(root: Path) -> list[Path]:

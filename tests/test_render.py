@@ -5,6 +5,8 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -38,6 +40,11 @@ ALWAYS = [
     "src/my_ml_project/cli.py",
     "tests/conftest.py",
     "tests/integration/test_pipeline.py",
+    ".github/pull_request_template.md",
+    ".github/workflows/ci.yml",
+    "docs/mvp-checklist.md",
+    "gate/__main__.py",
+    "gate/config.toml",
 ]
 MATRIX = list(itertools.product(PROBLEM_TYPES, PYTHON_VERSIONS, LICENSES))
 
@@ -89,6 +96,7 @@ def test_rendered_project_is_complete_and_well_formed(
     answers = yaml.safe_load((project / ".copier-answers.yml").read_text(encoding="utf-8"))
     assert answers["problem_type"] == problem_type
     assert answers["package_name"] == DEFAULTS["package_name"]
+    assert answers["phase"] == "prototype", "a new project starts as a prototype"
     assert "reserved_package_names" not in answers, "computed values are not answers"
 
 
@@ -136,3 +144,22 @@ def test_answers_with_quotes_stay_valid_toml(template_src: Path, tmp_path: Path)
     pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
     assert pyproject["project"]["description"] == 'Predicts "late" orders \\ fast'
     assert pyproject["project"]["authors"][0]["name"] == 'Ana "A." Lopez'
+
+
+@pytest.mark.parametrize(
+    "variant", list(itertools.product(PROBLEM_TYPES, PYTHON_VERSIONS)), ids="-".join
+)
+def test_rendered_python_is_ruff_clean(rendered: dict[tuple, Path], variant: tuple) -> None:
+    """As rendered, with the project's own ruff settings (the slow layer runs its pinned ruff).
+
+    The license changes no Python file, so one license covers every variant of the code.
+    """
+    for command in (["check", "--no-cache", "."], ["format", "--no-cache", "--check", "."]):
+        result = subprocess.run(
+            [sys.executable, "-m", "ruff", *command],
+            cwd=rendered[(*variant, "MIT")],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr

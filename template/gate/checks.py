@@ -1,0 +1,105 @@
+"""The readiness checks: a stable id, a title, a one-line fix and a docs section for each.
+
+Ids follow the checklist in ``.github/pull_request_template.md``; items without a check here
+(MVP006 to MVP010) are verified in review until code can check them. Add a check by writing a
+function ``(Project) -> Finding`` and listing it in CHECKS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from . import acceptance, prototypes, source, standards
+from .findings import FAIL, Finding, failed
+from .project import GateError, Project
+
+
+@dataclass(frozen=True)
+class Check:
+    id: str
+    title: str
+    fix: str
+    anchor: str  # heading in docs/mvp-checklist.md
+    run: Callable[[Project], Finding]
+
+
+@dataclass(frozen=True)
+class Result:
+    check: Check
+    finding: Finding
+    blocks: bool
+
+
+CHECKS = (
+    Check(
+        "MVP001",
+        "src/ and tests/ never import scratch/",
+        "move the code into src/ (with tests) and import it from there",
+        "mvp001-code-lives-in-src",
+        source.scratch_imports,
+    ),
+    Check(
+        "MVP002",
+        "notebooks live in scratch/, without outputs",
+        "move notebooks into scratch/; strip outputs with `uv run nbstripout FILE`",
+        "mvp002-notebooks-stay-in-scratch",
+        prototypes.notebooks,
+    ),
+    Check(
+        "MVP003",
+        "every src module has a unit test module",
+        "add tests/unit/test_<module>.py for each module in src/",
+        "mvp003-unit-tests",
+        source.unit_test_modules,
+    ),
+    Check(
+        "MVP004",
+        "an integration test exists",
+        "add a test in tests/integration/ that runs from raw data to a result",
+        "mvp004-integration-test",
+        source.integration_test,
+    ),
+    Check(
+        "MVP005",
+        "test coverage meets the threshold",
+        "test the lines `uv run pytest` lists as missing",
+        "mvp005-coverage",
+        standards.coverage,
+    ),
+    Check(
+        "MVP011",
+        "ruff's protective rules are on",
+        "restore the rules in [tool.ruff.lint] select and drop their ignores",
+        "mvp011-no-blind-exception-handling",
+        standards.ruff_rules,
+    ),
+    Check(
+        "MVP012",
+        "user acceptance is recorded",
+        "record who accepted which model version, and when, in ACCEPTANCE.toml",
+        "mvp012-user-acceptance",
+        acceptance.acceptance_record,
+    ),
+    Check(
+        "MVP013",
+        "prototypes in scratch/ are within their timebox",
+        "move each expired prototype into src/ with tests, or delete it",
+        "mvp013-prototype-timebox",
+        prototypes.timeboxes,
+    ),
+)
+
+
+def run_checks(project: Project) -> list[Result]:
+    """Run every check; in the mvp phase a failing check blocks."""
+    mvp = project.config.phase == "mvp"
+    return [_result(check, project, mvp) for check in CHECKS]
+
+
+def _result(check: Check, project: Project, mvp: bool) -> Result:
+    try:
+        finding = check.run(project)
+    except GateError as exc:
+        finding = failed(str(exc))
+    return Result(check, finding, blocks=mvp and finding.status == FAIL)
