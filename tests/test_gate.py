@@ -19,7 +19,17 @@ DOCS = "docs/mvp-checklist.md"
 CHECKLIST = ".github/pull_request_template.md"
 LINK = re.compile(r"\]\((?P<target>[^)\s]+)\)")
 PHASES = ("prototype", "mvp")
-CHECK_IDS = ("MVP001", "MVP002", "MVP003", "MVP004", "MVP005", "MVP011", "MVP012", "MVP013")
+CHECK_IDS = (
+    "MVP001",
+    "MVP002",
+    "MVP003",
+    "MVP004",
+    "MVP005",
+    "MVP006",
+    "MVP011",
+    "MVP012",
+    "MVP013",
+)
 ACCEPTANCE = '[[acceptance]]\nby = "Ana Lopez"\ndate = 2026-03-02\nmodel_version = "3"\n'
 
 
@@ -125,9 +135,15 @@ def test_gate_runs_in_a_new_repository_before_the_first_commit(phases: dict[str,
     assert exit_code == 0
     assert _statuses(report) == dict.fromkeys(CHECK_IDS, "pass") | {
         "MVP005": "fail",  # no coverage data yet
+        "MVP006": "fail",  # the package is not installed: `uv sync` has not run
         "MVP012": "fail",  # no acceptance record yet
     }
     assert _by_id(report)["MVP013"]["details"] == ["1 prototype(s) within their timebox"]
+    assert _by_id(report)["MVP006"]["details"] == [
+        "validate could not run: /usr/bin/python: No module named my_ml_project".replace(
+            "/usr/bin/python", sys.executable
+        )
+    ]
 
 
 # --- The PR-body check ----------------------------------------------------------------------
@@ -255,7 +271,8 @@ def test_workflow_runs_the_gate_and_pins_the_tested_copier(phases: dict[str, Pat
         name: "\n".join(step.get("run", "") for step in job["steps"])
         for name, job in workflow["jobs"].items()
     }
-    for command in ("ruff check", "ruff format --check", "pytest", "python -m gate check"):
+    checks = ("ruff check", "ruff format --check", "pytest", "my-ml-project validate", "gate check")
+    for command in checks:
         assert command in scripts["checks"], command
     assert 'python -m gate pr-body --event "$GITHUB_EVENT_PATH"' in scripts["pr-checklist"]
     assert "edited" in workflow[True]["pull_request"]["types"], "YAML reads `on:` as True"
@@ -423,6 +440,15 @@ BREAKAGES: dict[str, tuple[dict[str, str], list[str], str, list[str]]] = {
             ' model version, such as "3"'
         ],
     ),
+    "training data that breaks the contract": (
+        {"data/example/deliveries.csv": "BROKEN_EXAMPLE"},
+        [],
+        "MVP006",
+        [
+            "data/example/deliveries.csv: 1 of 25 checks failed",
+            "region: values must be one of centre, north, south, east, west",
+        ],
+    ),
     "prototype without a timebox": (
         {"scratch/quick.py": "import pandas\n"},
         [],
@@ -437,6 +463,12 @@ BREAKAGES: dict[str, tuple[dict[str, str], list[str], str, list[str]]] = {
 def test_gate_names_each_broken_criterion(gate_project: Path, breakage: str) -> None:
     writes, deletes, check_id, details = BREAKAGES[breakage]
     for relative, text in writes.items():
+        if text == "BROKEN_EXAMPLE":  # the shipped example data with one region out of the set
+            text = (
+                (gate_project / relative)
+                .read_text(encoding="utf-8")
+                .replace(",north,", ",mars,", 1)
+            )
         _write(gate_project, relative, text)
     for relative in deletes:
         (gate_project / relative).unlink()

@@ -1,7 +1,7 @@
 """The readiness checks: a stable id, a title, a one-line fix and a docs section for each.
 
 Ids follow the checklist in ``.github/pull_request_template.md``; items without a check here
-(MVP006 to MVP010) are verified in review until code can check them. Add a check by writing a
+(MVP007 to MVP010) are verified in review until code can check them. Add a check by writing a
 function ``(Project) -> Finding`` and listing it in CHECKS.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from . import acceptance, prototypes, source, standards
+from . import acceptance, data, prototypes, source, standards
 from .findings import FAIL, Finding, failed
 from .project import GateError, Project
 
@@ -66,6 +66,13 @@ CHECKS = (
         "test the lines `uv run pytest` lists as missing",
         "mvp005-coverage",
         standards.coverage,
+    ),
+    Check(
+        "MVP006",
+        "the training data meets the data contract",
+        "fix the rows `validate` lists, or change contract.toml on purpose",
+        "mvp006-data-contract",
+        data.contract_validates,
     ),
     Check(
         "MVP011",

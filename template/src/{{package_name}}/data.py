@@ -31,9 +31,8 @@ def load_table(path: Path | str, contract: Contract | None = None) -> pd.DataFra
         raise DataError(f"{path}: unsupported file type {suffix!r}; use .csv or .parquet")
     if path.stat().st_size == 0:
         raise DataError(f"{path}: the file is empty")
-    text_columns = contract.text_columns if contract else []
     if suffix == ".csv":
-        frame = _read_csv(path, text_columns)
+        frame = _read_csv(path, contract)
     else:
         try:
             frame = pd.read_parquet(path)
@@ -73,7 +72,7 @@ def _as_text(values: pd.Series) -> pd.Series:
 def _as_number(values: pd.Series, *, whole: bool) -> pd.Series:
     """Numbers held as objects (rows from JSON, with None) become numeric; text stays text."""
     if values.dtype == object:
-        if not values.dropna().map(_is_number).all():
+        if not values.dropna().map(is_number).all():
             return values
         values = pd.to_numeric(values).astype(float)
     if whole and pd.api.types.is_float_dtype(values):
@@ -83,13 +82,15 @@ def _as_number(values: pd.Series, *, whole: bool) -> pd.Series:
     return values
 
 
-def _is_number(value: object) -> bool:
+def is_number(value: object) -> bool:
+    """A real number, and not a boolean (True is an int to Python, not a number to the contract)."""
     return isinstance(value, Real) and not isinstance(value, bool | np.bool_)
 
 
-def _read_csv(path: Path, text_columns: list[str]) -> pd.DataFrame:
+def _read_csv(path: Path, contract: Contract | None) -> pd.DataFrame:
+    text_columns = contract.text_columns if contract else []
     try:
-        return pd.read_csv(path, dtype=dict.fromkeys(text_columns, str), encoding="utf-8")
+        frame = pd.read_csv(path, dtype=dict.fromkeys(text_columns, str), encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise DataError(
             f"{path}: not UTF-8 text (bad byte at offset {exc.start}); re-save it as UTF-8"
@@ -98,3 +99,16 @@ def _read_csv(path: Path, text_columns: list[str]) -> pd.DataFrame:
         raise DataError(f"{path}: no header row: the file has no columns") from exc
     except pd.errors.ParserError as exc:
         raise DataError(f"{path}: malformed CSV ({str(exc).strip()})") from exc
+    numeric = (
+        [c.name for c in contract.columns if c.type in ("integer", "float")] if contract else []
+    )
+    for name in numeric:
+        if name in frame.columns and not pd.api.types.is_numeric_dtype(frame[name]):
+            frame[name] = _parse_numbers(frame[name])
+    return frame
+
+
+def _parse_numbers(cells: pd.Series) -> pd.Series:
+    """A number column with a bad cell reads as text: keep the bad cells, parse the rest."""
+    numbers = pd.to_numeric(cells, errors="coerce")
+    return numbers.astype(object).where(numbers.notna() | cells.isna(), cells)
