@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -52,10 +53,12 @@ def project(request: pytest.FixtureRequest, projects: Projects) -> Path:
 def scratch_project(projects: Projects) -> Iterator[Path]:
     """The default project, for tests that break it on purpose; they may commit.
 
-    Afterwards it is reset to the commit it had, and untracked files are removed.
+    Afterwards it is reset to the commit it had, untracked files are removed, and so is the
+    model registry (git ignores it, so `git clean` would leave it).
     """
     project = projects.get("default")
     start = run(["git", "rev-parse", "HEAD"], project).stdout.strip()
     yield project
+    shutil.rmtree(project / "models", ignore_errors=True)
     run(["git", "reset", "-q", "--hard", start], project)
     run(["git", "clean", "-q", "-fd"], project)

@@ -271,6 +271,11 @@ def test_quickstart_commands_work_as_written(template_src: Path, tmp_path: Path)
 
     project = work / DEFAULTS["project_slug"]
     assert "baseline (per region) on 200 holdout rows" in result.stdout
+    assert "the model beats the baseline on balanced_accuracy; v1 is now current" in result.stdout
+    assert result.stdout.count('"model_version":"v1"') == 2, "ready and predict answered"
+    assert "MVP readiness, prototype phase" in result.stdout
+    predictions = (project / "data/predictions.csv").read_text(encoding="utf-8").splitlines()
+    assert predictions[0] == "order_id,prediction,probability_late,probability_on_time"
     log = run(["git", "log", "--format=%s"], project).stdout.splitlines()
     assert len(log) == 2, log
     assert run(["git", "status", "--porcelain"], project).stdout == ""

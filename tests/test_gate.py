@@ -19,18 +19,8 @@ DOCS = "docs/mvp-checklist.md"
 CHECKLIST = ".github/pull_request_template.md"
 LINK = re.compile(r"\]\((?P<target>[^)\s]+)\)")
 PHASES = ("prototype", "mvp")
-CHECK_IDS = (
-    "MVP001",
-    "MVP002",
-    "MVP003",
-    "MVP004",
-    "MVP005",
-    "MVP006",
-    "MVP011",
-    "MVP012",
-    "MVP013",
-)
-ACCEPTANCE = '[[acceptance]]\nby = "Ana Lopez"\ndate = 2026-03-02\nmodel_version = "3"\n'
+CHECK_IDS = tuple(f"MVP{n:03}" for n in (1, 2, 3, 4, 5, 6, 7, 8, 11, 12, 13))
+ACCEPTANCE = '[[acceptance]]\nby = "Ana Lopez"\ndate = 2026-03-02\nmodel_version = "v1"\n'
 
 
 @pytest.fixture(scope="module")
@@ -52,9 +42,10 @@ def _gate(project: Path, *args: str, python: str = sys.executable) -> subprocess
     return run([python, "-m", "gate", *args], project, check=False)
 
 
-def _check_json(project: Path, *, synced: bool = True) -> tuple[int, dict[str, Any]]:
+def _check_json(project: Path, *only: str, synced: bool = True) -> tuple[int, dict[str, Any]]:
     python = str(project / ".venv/bin/python") if synced else sys.executable
-    result = _gate(project, "check", "--format", "json", python=python)
+    selection = ("--only", *only) if only else ()
+    result = _gate(project, "check", "--format", "json", *selection, python=python)
     assert result.returncode in (0, 1), result.stderr
     return result.returncode, json.loads(result.stdout)
 
@@ -136,6 +127,8 @@ def test_gate_runs_in_a_new_repository_before_the_first_commit(phases: dict[str,
     assert _statuses(report) == dict.fromkeys(CHECK_IDS, "pass") | {
         "MVP005": "fail",  # no coverage data yet
         "MVP006": "fail",  # the package is not installed: `uv sync` has not run
+        "MVP007": "fail",  # ... and no model is registered
+        "MVP008": "fail",
         "MVP012": "fail",  # no acceptance record yet
     }
     assert _by_id(report)["MVP013"]["details"] == ["1 prototype(s) within their timebox"]
@@ -271,7 +264,14 @@ def test_workflow_runs_the_gate_and_pins_the_tested_copier(phases: dict[str, Pat
         name: "\n".join(step.get("run", "") for step in job["steps"])
         for name, job in workflow["jobs"].items()
     }
-    checks = ("ruff check", "ruff format --check", "pytest", "my-ml-project validate", "gate check")
+    checks = (
+        "ruff check",
+        "ruff format --check",
+        "pytest",
+        "my-ml-project validate",
+        "my-ml-project train",
+        "gate check",
+    )
     for command in checks:
         assert command in scripts["checks"], command
     assert 'python -m gate pr-body --event "$GITHUB_EVENT_PATH"' in scripts["pr-checklist"]
@@ -317,23 +317,29 @@ def test_fresh_project_in_each_phase(gate_project: Path, mvp_config: str) -> Non
     assert "MVP readiness, prototype phase" in table.stdout
     assert "nothing blocks" in table.stdout
 
-    fresh = dict.fromkeys(CHECK_IDS, "pass") | {"MVP012": "fail"}
+    # A new project has no registered model and no acceptance yet.
+    fresh = dict.fromkeys(CHECK_IDS, "pass") | dict.fromkeys(("MVP007", "MVP008", "MVP012"), "fail")
     exit_code, report = _check_json(gate_project)
     assert (exit_code, report["phase"], report["blocked"]) == (0, "prototype", False)
     assert _statuses(report) == fresh
+    assert _by_id(report)["MVP008"]["details"] == [
+        "no current model in models/: run the train command first"
+    ]
     assert _by_id(report)["MVP012"]["details"] == ["ACCEPTANCE.toml is missing"]
 
     _write(gate_project, "gate/config.toml", mvp_config)
     exit_code, report = _check_json(gate_project)
     assert (exit_code, report["phase"], report["blocked"]) == (1, "mvp", True)
     assert _statuses(report) == fresh
-    assert [c["id"] for c in report["checks"] if c["blocks"]] == ["MVP012"]
+    assert [c["id"] for c in report["checks"] if c["blocks"]] == ["MVP007", "MVP008", "MVP012"]
 
+    run(["uv", "run", "--no-sync", "my-ml-project", "train"], gate_project)
     _write(gate_project, "ACCEPTANCE.toml", ACCEPTANCE)
     exit_code, report = _check_json(gate_project)
     assert exit_code == 0
     assert set(_statuses(report).values()) == {"pass"}
-    assert _by_id(report)["MVP012"]["details"] == ["model 3 accepted by Ana Lopez on 2026-03-02"]
+    assert _by_id(report)["MVP007"]["details"][0].startswith("model v1: ")
+    assert _by_id(report)["MVP012"]["details"] == ["model v1 accepted by Ana Lopez on 2026-03-02"]
 
     # An expired prototype is a warning: reported, never blocking, even in the mvp phase.
     _write(gate_project, "scratch/old_idea.py", "# Timebox: until 2020-01-31\nprint(1)\n")
@@ -342,10 +348,38 @@ def test_fresh_project_in_each_phase(gate_project: Path, mvp_config: str) -> Non
     assert _by_id(report)["MVP013"]["status"] == "warn"
     assert _by_id(report)["MVP013"]["details"] == ["scratch/old_idea.py: timebox ended 2020-01-31"]
 
+    # Retraining makes v2 current: the acceptance of v1 no longer covers it.
+    run(["uv", "run", "--no-sync", "my-ml-project", "train"], gate_project)
+    exit_code, report = _check_json(gate_project)
+    assert exit_code == 1
+    assert _by_id(report)["MVP012"]["details"] == [
+        "the newest acceptance is for model v1, but the current model is v2"
+    ]
     (gate_project / "ACCEPTANCE.toml").unlink()
     exit_code, report = _check_json(gate_project)
     assert exit_code == 1
     assert _by_id(report)["MVP012"]["blocks"]
+
+
+def test_unknown_check_ids_are_refused_naming_the_known_ones(phases: dict[str, Path]) -> None:
+    result = _gate(phases["prototype"], "check", "--only", "MVP999")
+    assert result.returncode == 2
+    assert result.stderr.startswith("gate: error: no check MVP999; the checks are MVP001, ")
+
+
+@pytest.mark.slow
+def test_a_tampered_model_artifact_fails_mvp008(gate_project: Path) -> None:
+    run(["uv", "run", "--no-sync", "my-ml-project", "train"], gate_project)
+    pickle_path = gate_project / "models/v1/model.pkl"
+    pickle_path.write_bytes(pickle_path.read_bytes() + b"tampered")
+    exit_code, report = _check_json(gate_project, "MVP007", "MVP008")
+    assert exit_code == 0, "the prototype phase only advises"
+    assert _statuses(report)["MVP008"] == "fail"
+    assert _by_id(report)["MVP008"]["details"] == [
+        "model v1: model.pkl does not match its recorded SHA-256 (changed or truncated since it"
+        " was registered); retrain or restore it"
+    ]
+    assert _by_id(report)["MVP007"]["details"] == ["no model to compare: see MVP008"]
 
 
 UNTESTED_MODULE = "\n\n".join(
@@ -359,7 +393,7 @@ def test_dropped_coverage_fails_mvp005(gate_project: Path) -> None:
     _write(gate_project, "src/my_ml_project/extra.py", UNTESTED_MODULE)
     _write(gate_project, "tests/unit/test_extra.py", "import my_ml_project.extra  # noqa: F401\n")
     _pytest(gate_project)
-    _, report = _check_json(gate_project)
+    _, report = _check_json(gate_project, "MVP003", "MVP005")
     coverage = _by_id(report)["MVP005"]
     assert coverage["status"] == "fail"
     assert re.fullmatch(r"\d+% covered, threshold 85% \(fail_under\)", coverage["details"][0])
@@ -368,7 +402,7 @@ def test_dropped_coverage_fails_mvp005(gate_project: Path) -> None:
 
 @pytest.mark.slow
 def test_missing_coverage_data_says_run_pytest_first(gate_project: Path) -> None:
-    _, report = _check_json(gate_project)
+    _, report = _check_json(gate_project, "MVP005")
     assert _by_id(report)["MVP005"]["details"] == [
         "no coverage data (.coverage): run `uv run pytest` first"
     ]
@@ -437,7 +471,7 @@ BREAKAGES: dict[str, tuple[dict[str, str], list[str], str, list[str]]] = {
         "MVP012",
         [
             "ACCEPTANCE.toml: [[acceptance]] entry 1: `model_version` must name the accepted"
-            ' model version, such as "3"'
+            ' model version, such as "v3"'
         ],
     ),
     "training data that breaks the contract": (
@@ -473,7 +507,7 @@ def test_gate_names_each_broken_criterion(gate_project: Path, breakage: str) -> 
     for relative in deletes:
         (gate_project / relative).unlink()
     git_commit_all(gate_project, f"Break the gate: {breakage}")
-    exit_code, report = _check_json(gate_project)
+    exit_code, report = _check_json(gate_project, check_id)
     assert exit_code == 0, "the prototype phase only advises"
     check = _by_id(report)[check_id]
     assert check["status"] == ("warn" if check_id == "MVP013" else "fail")
@@ -501,7 +535,7 @@ def test_gate_notices_protective_ruff_rules_turned_off(gate_project: Path, break
     text = pyproject.read_text(encoding="utf-8")
     assert old in text
     pyproject.write_text(text.replace(old, new, 1), encoding="utf-8")
-    _, report = _check_json(gate_project)
+    _, report = _check_json(gate_project, "MVP011")
     check = _by_id(report)["MVP011"]
     assert (check["status"], check["details"]) == ("fail", details)
 
@@ -515,7 +549,7 @@ def test_relative_timebox_counts_from_the_first_commit(gate_project: Path) -> No
         gate_project,
         env={"GIT_AUTHOR_DATE": "2020-01-01T12:00:00+00:00"},
     )
-    _, report = _check_json(gate_project)
+    _, report = _check_json(gate_project, "MVP013")
     assert _by_id(report)["MVP013"]["details"] == ["scratch/old_idea.py: timebox ended 2020-01-04"]
 
 

@@ -1,6 +1,7 @@
 """Command line of the gate, run from the project root.
 
     uv run python -m gate check [--format json]    # what is MVP-ready, what is not
+    uv run python -m gate check --only MVP006       # just these checks
     uv run python -m gate pr-body --event FILE      # a pull request's checklist (CI)
 
 Exit codes: 0 nothing blocks, 1 something blocks in the mvp phase, 2 the gate cannot run.
@@ -35,6 +36,7 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     check = commands.add_parser("check", help="run the readiness checks")
     check.add_argument("--format", choices=("table", "json"), default="table")
+    check.add_argument("--only", nargs="+", metavar="ID", help="run only these checks (MVP006 ...)")
     check.set_defaults(handler=_check)
     pr_body = commands.add_parser("pr-body", help="check a pull request's MVP checklist")
     pr_body.add_argument("--event", type=Path, required=True, help="GitHub event payload (JSON)")
@@ -43,7 +45,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _check(args: argparse.Namespace, project: Project) -> int:
-    results = run_checks(project)
+    results = run_checks(project, only=args.only)
     render = as_json if args.format == "json" else as_table
     print(render(results, project.config.phase, project.path("docs")))
     return EXIT_BLOCKED if any(result.blocks for result in results) else EXIT_OK

@@ -5,7 +5,7 @@ Each accepted model version is one entry::
     [[acceptance]]
     by = "Ana Lopez, head of dispatch"
     date = 2026-03-02
-    model_version = "3"
+    model_version = "v3"
     notes = "Accepted for the north region pilot."
 """
 
@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from datetime import date, datetime
 
 from .findings import Finding, failed, passed
+from .model import current_model
 from .project import Project, load_toml
 
 
@@ -30,6 +31,12 @@ def acceptance_record(project: Project) -> Finding:
     if problems:
         return failed(*(f"{name}: {problem}" for problem in problems))
     latest = max(entries, key=lambda entry: entry["date"])
+    current = current_model(project)
+    if current["verified"] and latest["model_version"] != current["version"]:
+        return failed(
+            f"the newest acceptance is for model {latest['model_version']}, "
+            f"but the current model is {current['version']}"
+        )
     return passed(f"model {latest['model_version']} accepted by {latest['by']} on {latest['date']}")
 
 
@@ -44,7 +51,7 @@ def _check(entry: object, index: int) -> Iterator[str]:
     if not isinstance(date_value, date) or isinstance(date_value, datetime):
         yield f"{where}: `date` must be a TOML date such as 2026-03-02"
     if not _is_text(entry.get("model_version")):
-        yield f'{where}: `model_version` must name the accepted model version, such as "3"'
+        yield f'{where}: `model_version` must name the accepted model version, such as "v3"'
 
 
 def _is_text(value: object) -> bool:

@@ -1,16 +1,16 @@
 """The readiness checks: a stable id, a title, a one-line fix and a docs section for each.
 
 Ids follow the checklist in ``.github/pull_request_template.md``; items without a check here
-(MVP007 to MVP010) are verified in review until code can check them. Add a check by writing a
+(MVP009 and MVP010) are verified in review until code can check them. Add a check by writing a
 function ``(Project) -> Finding`` and listing it in CHECKS.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from . import acceptance, data, prototypes, source, standards
+from . import acceptance, data, model, prototypes, source, standards
 from .findings import FAIL, Finding, failed
 from .project import GateError, Project
 
@@ -75,6 +75,20 @@ CHECKS = (
         data.contract_validates,
     ),
     Check(
+        "MVP007",
+        "the current model beats the baseline",
+        "improve the model (features, tuning) until `train` reports it beats the baseline",
+        "mvp007-model-beats-the-baseline",
+        model.beats_baseline,
+    ),
+    Check(
+        "MVP008",
+        "the current model is registered and loads safely",
+        "train and register a model with the train command, or restore the damaged one",
+        "mvp008-registered-artifact",
+        model.registered,
+    ),
+    Check(
         "MVP011",
         "ruff's protective rules are on",
         "restore the rules in [tool.ruff.lint] select and drop their ignores",
@@ -98,10 +112,14 @@ CHECKS = (
 )
 
 
-def run_checks(project: Project) -> list[Result]:
-    """Run every check; in the mvp phase a failing check blocks."""
+def run_checks(project: Project, only: Sequence[str] | None = None) -> list[Result]:
+    """Run every check (or those in ``only``); in the mvp phase a failing check blocks."""
+    known = {check.id for check in CHECKS}
+    unknown = sorted(set(only or ()) - known)
+    if unknown:
+        raise GateError(f"no check {', '.join(unknown)}; the checks are {', '.join(sorted(known))}")
     mvp = project.config.phase == "mvp"
-    return [_result(check, project, mvp) for check in CHECKS]
+    return [_result(check, project, mvp) for check in CHECKS if not only or check.id in only]
 
 
 def _result(check: Check, project: Project, mvp: bool) -> Result:

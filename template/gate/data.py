@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import json
-
 from .findings import Finding, failed, passed
-from .project import GateError, Project
+from .project import Project
 
 
 def contract_validates(project: Project) -> Finding:
     """Validate the configured training data (the example data unless settings say otherwise)."""
-    result = project.run_package("validate", "--format", "json")
-    try:
-        report = json.loads(result.stdout)
-    except json.JSONDecodeError:
-        lines = result.stderr.strip().splitlines() or [f"exit code {result.returncode}"]
-        raise GateError(f"validate could not run: {lines[-1]}") from None
+    report = project.package_json("validate", "--format", "json")
     if report["success"]:
         return passed(f"{report['source']}: {report['rows']} rows, {report['checks']} checks")
     failures = report["failures"]

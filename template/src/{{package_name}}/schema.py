@@ -79,3 +79,33 @@ def _field(column: Column) -> tuple[Any, Any]:
 
 def _title(name: str) -> str:
     return "".join(part.capitalize() for part in name.replace("-", "_").split("_"))
+
+
+def prediction_model(contract: Contract) -> type[BaseModel]:
+    """One prediction as the service returns it: the label (with probabilities) or number."""
+    target = contract.target
+    title = f"{_title(contract.name)}Prediction"
+    description = f"predicted {target.name}" + (
+        f": {target.description}" if target.description else ""
+    )
+    if target.type == "category":
+        labels: Any = Literal[tuple(target.allowed or ())]
+        return create_model(
+            title,
+            prediction=(labels, Field(description=description)),
+            probabilities=(dict[str, float], Field(description="probability of each label")),
+        )
+    return create_model(title, prediction=(float, Field(description=description)))
+
+
+def response_models(contract: Contract) -> tuple[type[BaseModel], type[BaseModel]]:
+    """The service's answers to one row and to a batch: predictions and the model version."""
+    prediction = prediction_model(contract)
+    version = (str, Field(description="registered model version, such as v3"))
+    one = create_model(f"{prediction.__name__}Response", __base__=prediction, model_version=version)
+    batch = create_model(
+        f"{_title(contract.name)}BatchResponse",
+        predictions=(list[prediction], ...),
+        model_version=version,
+    )
+    return one, batch
