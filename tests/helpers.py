@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import os
+import re
 import shutil
 import subprocess
+import tarfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -124,10 +127,51 @@ def make_template_repo(src: Path, dst: Path, tag: str = "v0.0.1") -> Path:
     ``copier update`` needs the template as a versioned git repository: it re-renders the
     version recorded in the project's answers file (``_commit``) to find the user's changes.
     """
-    shutil.copytree(src, dst)
+    return versioned_template(dst, [(tag, src)])
+
+
+def versioned_template(dst: Path, versions: Sequence[tuple[str, Path]]) -> Path:
+    """A git repository with each (tag, template snapshot) committed and tagged, in order."""
+    dst.mkdir(parents=True)
     run(["git", "init", "-q", "-b", "main"], dst)
-    git_commit_all(dst, f"Template {tag}")
-    run(["git", "tag", tag], dst)
+    for tag, snapshot in versions:
+        (dst / "copier.yml").unlink(missing_ok=True)
+        shutil.rmtree(dst / "template", ignore_errors=True)
+        shutil.copy2(snapshot / "copier.yml", dst / "copier.yml")
+        shutil.copytree(snapshot / "template", dst / "template")
+        run(["git", "add", "-A"], dst)  # a version may equal the one before: commit it anyway
+        run(["git", "commit", "-q", "--no-verify", "--allow-empty", "-m", f"Template {tag}"], dst)
+        run(["git", "tag", tag], dst)
+    return dst
+
+
+def releases() -> list[tuple[str, str]]:
+    """(tag, commit) of each release in CHANGELOG.md, oldest first.
+
+    A release is the commit that added its ``## vX.Y.Z`` heading to the changelog; tags are not
+    used because a fresh clone may not carry them.
+    """
+    changelog = (REPO_ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    found = []
+    for tag in reversed(re.findall(r"^## (v\d+\.\d+\.\d+)\b", changelog, flags=re.MULTILINE)):
+        log = ["git", "log", "--reverse", "--format=%H", "-S", f"## {tag}", "--", "CHANGELOG.md"]
+        commits = run(log, REPO_ROOT).stdout.split()
+        if not commits:
+            raise AssertionError(
+                f"CHANGELOG.md names {tag} but no commit in this clone added it: is the clone"
+                " shallow? (git fetch --unshallow)"
+            )
+        found.append((tag, commits[0]))
+    return found
+
+
+def template_at(commit: str, dst: Path) -> Path:
+    """``copier.yml`` and ``template/`` as they were at ``commit``, in a plain folder."""
+    archive = ["git", "archive", "--format=tar", commit, "copier.yml", "template"]
+    tar = subprocess.run(archive, cwd=REPO_ROOT, capture_output=True, check=True).stdout
+    dst.mkdir(parents=True)
+    with tarfile.open(fileobj=io.BytesIO(tar)) as files:
+        files.extractall(dst, filter="data")
     return dst
 
 

@@ -17,7 +17,7 @@ from types import ModuleType, SimpleNamespace
 
 import pytest
 import yaml
-from helpers import DEFAULTS, REPO_ROOT, questions, render, run, text_files
+from helpers import DEFAULTS, REPO_ROOT, make_template_repo, questions, render, run, text_files
 
 DOCS = REPO_ROOT / "docs"
 MKDOCS = Path(sys.executable).with_name("mkdocs")
@@ -261,9 +261,11 @@ def test_quickstart_is_a_script_from_copy_to_commit(template_src: Path) -> None:
 
 @pytest.mark.slow
 def test_quickstart_commands_work_as_written(template_src: Path, tmp_path: Path) -> None:
+    # A tagged git repository, as users clone it: `copier update` needs versions.
+    template = make_template_repo(template_src, tmp_path / "proto-to-mvp", tag="v0.1.0")
     script = tmp_path / "quickstart.sh"
     script.write_text(
-        quickstart_script(QUICKSTART.read_text(encoding="utf-8"), template_src), encoding="utf-8"
+        quickstart_script(QUICKSTART.read_text(encoding="utf-8"), template), encoding="utf-8"
     )
     work = tmp_path / "work"
     work.mkdir()
@@ -277,7 +279,10 @@ def test_quickstart_commands_work_as_written(template_src: Path, tmp_path: Path)
     predictions = (project / "data/predictions.csv").read_text(encoding="utf-8").splitlines()
     assert predictions[0] == "order_id,prediction,probability_late,probability_on_time"
     log = run(["git", "log", "--format=%s"], project).stdout.splitlines()
-    assert len(log) == 2, log
+    assert log[0] == "Move to the MVP phase"
+    assert len(log) == 4, log
+    assert "MVP readiness, mvp phase" in result.stdout
+    assert "Nothing blocks." in result.stdout.rsplit("MVP readiness", 1)[1]
     assert run(["git", "status", "--porcelain"], project).stdout == ""
     assert (project / "tests/unit/test_rush.py").is_file()
     assert not (project / "scratch/rush_hours.py").exists()

@@ -8,6 +8,7 @@ same helpers the template's tests use) and replaces marker lines in the pages:
     <!-- render: file PATH -->      a file of the default project, as a code block;
                                     add from="LINE" and to="LINE" for the lines from the first
                                     equal to `from` up to (not including) the next equal to `to`
+    <!-- render: page PATH -->      a Markdown file of the default project, as page content
 
 ``<package>`` in a PATH stands for the package name. A marker that cannot be honoured (unknown
 kind, missing file or line) stops the build with a message naming the page.
@@ -70,6 +71,8 @@ def expand(args: list[str]) -> str:
     if kind == "file" and rest:
         path, *options = rest
         return file_block(path, **dict(option.split("=", 1) for option in options))
+    if kind == "page" and len(rest) == 1 and rest[0].endswith(".md"):
+        return _file(rest[0])
     raise ValueError(f"unknown marker {args!r}")
 
 
@@ -129,14 +132,18 @@ def _folders_first(path: str) -> list[tuple[bool, str]]:
     return [(depth == len(parts) - 1, part) for depth, part in enumerate(parts)]
 
 
+def _file(path: str) -> str:
+    text = _project.get(path.replace("<package>", PACKAGE))
+    if text is None:
+        raise ValueError(f"the default project has no file {path}")
+    return text
+
+
 def file_block(path: str, **span: str) -> str:
     unknown = set(span) - {"from", "to"}
     if unknown:
         raise ValueError(f"unknown options {sorted(unknown)}")
-    text = _project.get(path.replace("<package>", PACKAGE))
-    if text is None:
-        raise ValueError(f"the default project has no file {path}")
-    lines = text.splitlines()
+    lines = _file(path).splitlines()
     for option, line in span.items():
         if line not in lines:
             raise ValueError(f"{path} has no line {line!r} (option {option})")
