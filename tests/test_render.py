@@ -100,6 +100,14 @@ def test_rendered_project_is_complete_and_well_formed(
     assert "reserved_package_names" not in answers, "computed values are not answers"
 
 
+def test_numbered_steps_in_the_readme_count_up(rendered: dict[tuple, Path]) -> None:
+    for combo in (MATRIX[0], MATRIX[-1]):
+        readme = (rendered[combo] / "README.md").read_text(encoding="utf-8")
+        for block in re.split(r"\n\n(?=\S)(?!\d+\. )", readme):
+            numbers = [int(n) for n in re.findall(r"^(\d+)\. ", block, flags=re.MULTILINE)]
+            assert numbers == list(range(1, len(numbers) + 1)), numbers
+
+
 def _parse(path: Path, text: str) -> None:
     """Each structured file parses, and each Python file compiles."""
     if path.suffix == ".toml":
