@@ -70,9 +70,7 @@ class PredictionLog:
         inputs: Sequence[Mapping[str, Any]],
         predictions: Sequence[Prediction],
     ) -> None:
-        """One line per row: its inputs and its prediction."""
-        if self._file is None:
-            raise PredictionLogError(f"{self.path}: the prediction log is not open")
+        """One line per row: its inputs and its prediction (call ``open`` first)."""
         head = {"time": utc_stamp(time.time()), "request_id": request_id}
         head["model_version"] = model_version
         lines = "".join(
