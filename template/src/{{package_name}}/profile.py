@@ -90,7 +90,7 @@ class Profile:
             + json.dumps({"kind": f.kind, "bins": f.bins, "shares": f.shares})
             for f in self.features
         )
-        return f'{{\n  "rows": {self.rows},\n  "features": {{\n{features}\n  }}\n}}\n'
+        return '{\n  "rows": ' + str(self.rows) + ',\n  "features": {\n' + features + "\n  }\n}\n"
 
 
 def build_profile(frame: pd.DataFrame, contract: Contract) -> Profile:
