@@ -71,8 +71,8 @@ class PredictionLog:
         predictions: Sequence[Prediction],
     ) -> None:
         """One line per row: its inputs and its prediction (call ``open`` first)."""
-        head = {"time": utc_stamp(time.time()), "request_id": request_id}
-        head["model_version"] = model_version
+        stamp = utc_stamp(time.time())
+        head = {"time": stamp, "request_id": request_id, "model_version": model_version}
         lines = "".join(
             json.dumps(
                 {**head, "inputs": row, "prediction": p.value, "probabilities": p.probabilities},
