@@ -416,7 +416,7 @@ def test_hand_set_parameters_and_a_stale_model_card_fail(gate_project: Path) -> 
 
 UNTESTED_MODULE = "\n\n".join(
     f"def branch_{n}(x: int) -> int:\n    if x > {n}:\n        return x - {n}\n    return x + {n}\n"
-    for n in range(40)
+    for n in range(100)
 )
 
 
