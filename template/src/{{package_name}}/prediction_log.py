@@ -5,33 +5,34 @@
      "probabilities": {"late": 0.71, "on_time": 0.29}}
 
 ``time`` is UTC; a batch request writes one line per row, all with its request id, and a
-regressor's ``probabilities`` are null. The service keeps lines in memory and writes them out
-at least once a second and when it stops, so a clean shutdown loses nothing and a crash at most
-the last second. Past its size limit the file is renamed ``predictions.jsonl.1``, older files
-move up to ``.5`` and the oldest is deleted. One serving process per file: give each worker
-process its own path. ``monitor`` reads the files back, oldest first.
+regressor's ``probabilities`` are null. The service keeps predictions in memory and writes them
+out once a second and when it stops, so a clean shutdown loses nothing and a crash at most the
+last second. Past its size limit the file is renamed ``predictions.jsonl.1``, older files move
+up to ``.5`` and the oldest is deleted. One serving process per file: give each worker process
+its own path. ``monitor`` reads the files back, oldest first.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO
 
 import pandas as pd
 import pyarrow as pa
 from pyarrow import json as pa_json
+from pydantic import BaseModel
+from pydantic_core import to_json
 
 from .contract import Contract
 from .errors import ProjectError
 from .predictor import Prediction
 
 KEEP = 5  # rotated files kept beside the current one
-BUFFER = 1 << 16  # bytes held in memory between writes to disk
+MAX_QUEUED = 10_000  # rows queued before a write flushes them itself
 _ARROW_TYPES = {"integer": pa.int64(), "float": pa.float64(), "boolean": pa.bool_()}
 log = logging.getLogger(__name__)
 
@@ -47,18 +48,25 @@ def utc_stamp(seconds: float) -> str:
 
 
 class PredictionLog:
-    """Appends predictions to ``path``, rotating past ``max_bytes``. Not thread-safe: the
-    service writes from its event loop only."""
+    """Appends predictions to ``path``, rotating past ``max_bytes``.
+
+    ``write`` only queues the rows, so a request pays next to nothing; ``flush`` turns the
+    queue into JSON lines and writes them to disk, all at once. The service flushes every
+    second and when it stops (``close``). Not thread-safe: the service uses it from its event
+    loop only.
+    """
 
     def __init__(self, path: Path, *, max_bytes: int) -> None:
         self.path, self.max_bytes = Path(path), max_bytes
-        self._file: TextIO | None = None
+        self._file: BinaryIO | None = None
         self._size = 0
+        self._queue: list[tuple[float, str, str, Any, Prediction]] = []
+        self._second, self._whole = -1, ""  # the time to the second, formatted once a second
 
     def open(self) -> None:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._file = self.path.open("a", encoding="utf-8", buffering=BUFFER)
+            self._file = self.path.open("ab")
         except OSError as exc:
             raise PredictionLogError(f"{self.path}: cannot open the prediction log: {exc}") from exc
         self._size = self._file.tell()
@@ -67,36 +75,56 @@ class PredictionLog:
         self,
         request_id: str,
         model_version: str,
-        inputs: Sequence[Mapping[str, Any]],
+        inputs: Sequence[Mapping[str, Any] | BaseModel],
         predictions: Sequence[Prediction],
     ) -> None:
-        """One line per row: its inputs and its prediction (call ``open`` first)."""
-        stamp = utc_stamp(time.time())
-        head = {"time": stamp, "request_id": request_id, "model_version": model_version}
-        lines = "".join(
-            json.dumps(
-                {**head, "inputs": row, "prediction": p.value, "probabilities": p.probabilities},
-                separators=(",", ":"),
-            )
-            + "\n"
-            for row, p in zip(inputs, predictions, strict=True)
-        )
+        """Queue one line per row: its inputs (dicts, or the request's rows) and prediction."""
+        now = time.time()
+        rows = zip(inputs, predictions, strict=True)
+        self._queue += [(now, request_id, model_version, row, p) for row, p in rows]
+        if len(self._queue) >= MAX_QUEUED:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the queued rows to disk (call ``open`` first); the queue is emptied even when
+        writing fails, so a full disk loses log lines rather than filling the memory."""
+        queued, self._queue = self._queue, []
+        lines = b"".join(self._line(*entry) for entry in queued)
         self._file.write(lines)
-        self._size += len(lines)  # one byte per character: json.dumps escapes all but ASCII
+        self._file.flush()
+        self._size += len(lines)
         if self._size >= self.max_bytes:
             self._rotate()
 
-    def flush(self) -> None:
-        if self._file is not None:
-            self._file.flush()
-
     def close(self) -> None:
+        """Flush and close; a closed log can be opened again."""
         if self._file is not None:
+            self.flush()
             self._file.close()
             self._file = None
 
+    def _line(
+        self, now: float, request_id: str, version: str, row: Any, prediction: Prediction
+    ) -> bytes:
+        record = {
+            "time": self._stamp(now),
+            "request_id": request_id,
+            "model_version": version,
+            "inputs": row,
+            "prediction": prediction.value,
+            "probabilities": prediction.probabilities,
+        }
+        return to_json(record) + b"\n"  # pydantic's encoder: compact, and fast
+
+    def _stamp(self, now: float) -> str:
+        """``utc_stamp(now)``, formatting the part to the second once a second."""
+        if int(now) != self._second:
+            self._second = int(now)
+            self._whole = utc_stamp(self._second).removesuffix(".000Z")
+        return f"{self._whole}.{int(now % 1 * 1000):03d}Z"
+
     def _rotate(self) -> None:
-        self.close()
+        self._file.close()
         for number in range(KEEP, 0, -1):  # .4 replaces .5, ..., the current file becomes .1
             source = rotated(self.path, number - 1)
             if source.exists():
