@@ -275,12 +275,16 @@ def test_quickstart_commands_work_as_written(template_src: Path, tmp_path: Path)
     assert "baseline (per region) on 200 holdout rows" in result.stdout
     assert "the model beats the baseline on balanced_accuracy; v1 is now current" in result.stdout
     assert result.stdout.count('"model_version":"v1"') == 2, "ready and predict answered"
+    assert "500 predictions from model v1" in result.stdout
+    assert "model v1: 501 predictions from " in result.stdout, "monitor read the prediction log"
+    assert "ok: every rule holds and no feature drifted" in result.stdout
+    assert "wrote MODEL_CARD.md for model v1" in result.stdout
     assert "MVP readiness, prototype phase" in result.stdout
     predictions = (project / "data/predictions.csv").read_text(encoding="utf-8").splitlines()
     assert predictions[0] == "order_id,prediction,probability_late,probability_on_time"
     log = run(["git", "log", "--format=%s"], project).stdout.splitlines()
     assert log[0] == "Move to the MVP phase"
-    assert len(log) == 4, log
+    assert len(log) == 5, log
     assert "MVP readiness, mvp phase" in result.stdout
     assert "Nothing blocks." in result.stdout.rsplit("MVP readiness", 1)[1]
     assert run(["git", "status", "--porcelain"], project).stdout == ""

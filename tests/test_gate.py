@@ -19,7 +19,7 @@ DOCS = "docs/mvp-checklist.md"
 CHECKLIST = ".github/pull_request_template.md"
 LINK = re.compile(r"\]\((?P<target>[^)\s]+)\)")
 PHASES = ("prototype", "mvp")
-CHECK_IDS = tuple(f"MVP{n:03}" for n in (1, 2, 3, 4, 5, 6, 7, 8, 11, 12, 13))
+CHECK_IDS = tuple(f"MVP{n:03}" for n in (1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14))
 ACCEPTANCE = '[[acceptance]]\nby = "Ana Lopez"\ndate = 2026-03-02\nmodel_version = "v1"\n'
 
 
@@ -96,7 +96,7 @@ def test_checklist_items_have_ids_and_links_to_existing_docs_sections(
     project = phases["prototype"]
     items = re.findall(r"^- \[ \] (.+)$", (project / CHECKLIST).read_text(encoding="utf-8"), re.M)
     ids = [re.search(r"\*\*(MVP\d{3})\*\*", item)[1] for item in items]
-    assert ids == [f"MVP{number:03d}" for number in range(1, 13)]
+    assert ids == [f"MVP{number:03d}" for number in (*range(1, 13), 14)]
     anchors = _docs_anchors(project)
     for check_id, item in zip(ids, items, strict=True):
         (target,) = LINK.findall(item)
@@ -129,7 +129,9 @@ def test_gate_runs_in_a_new_repository_before_the_first_commit(phases: dict[str,
         "MVP006": "fail",  # the package is not installed: `uv sync` has not run
         "MVP007": "fail",  # ... and no model is registered
         "MVP008": "fail",
+        "MVP010": "fail",
         "MVP012": "fail",  # no acceptance record yet
+        "MVP014": "fail",
     }
     assert _by_id(report)["MVP013"]["details"] == ["1 prototype(s) within their timebox"]
     assert _by_id(report)["MVP006"]["details"] == [
@@ -317,29 +319,39 @@ def test_fresh_project_in_each_phase(gate_project: Path, mvp_config: str) -> Non
     assert "MVP readiness, prototype phase" in table.stdout
     assert "nothing blocks" in table.stdout
 
-    # A new project has no registered model and no acceptance yet.
-    fresh = dict.fromkeys(CHECK_IDS, "pass") | dict.fromkeys(("MVP007", "MVP008", "MVP012"), "fail")
+    # A new project has no registered model, tuning record, acceptance or model card yet.
+    unmet = ("MVP007", "MVP008", "MVP010", "MVP012", "MVP014")
+    fresh = dict.fromkeys(CHECK_IDS, "pass") | dict.fromkeys(unmet, "fail")
     exit_code, report = _check_json(gate_project)
     assert (exit_code, report["phase"], report["blocked"]) == (0, "prototype", False)
     assert _statuses(report) == fresh
     assert _by_id(report)["MVP008"]["details"] == [
         "no current model in models/: run the train command first"
     ]
+    assert _by_id(report)["MVP010"]["details"] == ["no model to check: see MVP008"]
     assert _by_id(report)["MVP012"]["details"] == ["ACCEPTANCE.toml is missing"]
+    assert _by_id(report)["MVP014"]["details"] == ["no model to describe: see MVP008"]
 
     _write(gate_project, "gate/config.toml", mvp_config)
     exit_code, report = _check_json(gate_project)
     assert (exit_code, report["phase"], report["blocked"]) == (1, "mvp", True)
     assert _statuses(report) == fresh
-    assert [c["id"] for c in report["checks"] if c["blocks"]] == ["MVP007", "MVP008", "MVP012"]
+    assert [c["id"] for c in report["checks"] if c["blocks"]] == list(unmet)
 
-    run(["uv", "run", "--no-sync", "my-ml-project", "train"], gate_project)
+    for command in (["tune", "--trials", "3"], ["train"]):
+        run(["uv", "run", "--no-sync", "my-ml-project", *command], gate_project)
     _write(gate_project, "ACCEPTANCE.toml", ACCEPTANCE)
+    run(["uv", "run", "--no-sync", "my-ml-project", "model-card"], gate_project)
     exit_code, report = _check_json(gate_project)
     assert exit_code == 0
     assert set(_statuses(report).values()) == {"pass"}
     assert _by_id(report)["MVP007"]["details"][0].startswith("model v1: ")
+    assert re.fullmatch(
+        r"model v1: parameters from 3 trials of TPESampler \(seed 42\) on \S+",
+        _by_id(report)["MVP010"]["details"][0],
+    )
     assert _by_id(report)["MVP012"]["details"] == ["model v1 accepted by Ana Lopez on 2026-03-02"]
+    assert _by_id(report)["MVP014"]["details"] == ["MODEL_CARD.md describes model v1"]
 
     # An expired prototype is a warning: reported, never blocking, even in the mvp phase.
     _write(gate_project, "scratch/old_idea.py", "# Timebox: until 2020-01-31\nprint(1)\n")
@@ -348,12 +360,15 @@ def test_fresh_project_in_each_phase(gate_project: Path, mvp_config: str) -> Non
     assert _by_id(report)["MVP013"]["status"] == "warn"
     assert _by_id(report)["MVP013"]["details"] == ["scratch/old_idea.py: timebox ended 2020-01-31"]
 
-    # Retraining makes v2 current: the acceptance of v1 no longer covers it.
+    # Retraining makes v2 current: the acceptance of v1 and its card no longer cover it.
     run(["uv", "run", "--no-sync", "my-ml-project", "train"], gate_project)
     exit_code, report = _check_json(gate_project)
     assert exit_code == 1
     assert _by_id(report)["MVP012"]["details"] == [
         "the newest acceptance is for model v1, but the current model is v2"
+    ]
+    assert _by_id(report)["MVP014"]["details"] == [
+        "MODEL_CARD.md describes model v1, the current model is v2: run the model-card command"
     ]
     (gate_project / "ACCEPTANCE.toml").unlink()
     exit_code, report = _check_json(gate_project)
@@ -382,9 +397,26 @@ def test_a_tampered_model_artifact_fails_mvp008(gate_project: Path) -> None:
     assert _by_id(report)["MVP007"]["details"] == ["no model to compare: see MVP008"]
 
 
+@pytest.mark.slow
+def test_hand_set_parameters_and_a_stale_model_card_fail(gate_project: Path) -> None:
+    _write(gate_project, "params.json", '{"params": {"C": 0.5}}\n')
+    for command in (["train"], ["model-card"]):
+        run(["uv", "run", "--no-sync", "my-ml-project", *command], gate_project)
+    _write(gate_project, "ACCEPTANCE.toml", ACCEPTANCE)  # accepted after the card was written
+    _, report = _check_json(gate_project, "MVP010", "MVP014")
+    assert _statuses(report) == {"MVP010": "fail", "MVP014": "fail"}
+    assert _by_id(report)["MVP010"]["details"] == [
+        "model v1 has no tuning record: its parameters were set by hand"
+    ]
+    assert _by_id(report)["MVP014"]["details"] == [
+        "MODEL_CARD.md is stale: model v1's facts changed since it was written: "
+        "run the model-card command"
+    ]
+
+
 UNTESTED_MODULE = "\n\n".join(
     f"def branch_{n}(x: int) -> int:\n    if x > {n}:\n        return x - {n}\n    return x + {n}\n"
-    for n in range(40)
+    for n in range(100)
 )
 
 

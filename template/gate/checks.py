@@ -1,7 +1,7 @@
 """The readiness checks: a stable id, a title, a one-line fix and a docs section for each.
 
-Ids follow the checklist in ``.github/pull_request_template.md``; items without a check here
-(MVP009 and MVP010) are verified in review until code can check them. Add a check by writing a
+Ids follow the checklist in ``.github/pull_request_template.md``; the item without a check here
+(MVP009) is verified in review until code can check it. Add a check by writing a
 function ``(Project) -> Finding`` and listing it in CHECKS.
 """
 
@@ -89,6 +89,13 @@ CHECKS = (
         model.registered,
     ),
     Check(
+        "MVP010",
+        "the current model's parameters come from a tuning search",
+        "run `tune`, then `train`, and commit params.json",
+        "mvp010-tuning-by-code",
+        model.tuned,
+    ),
+    Check(
         "MVP011",
         "ruff's protective rules are on",
         "restore the rules in [tool.ruff.lint] select and drop their ignores",
@@ -108,6 +115,13 @@ CHECKS = (
         "move each expired prototype into src/ with tests, or delete it",
         "mvp013-prototype-timebox",
         prototypes.timeboxes,
+    ),
+    Check(
+        "MVP014",
+        "MODEL_CARD.md describes the current model",
+        "run the `model-card` command and commit MODEL_CARD.md",
+        "mvp014-model-card",
+        model.model_card,
     ),
 )
 

@@ -4,6 +4,7 @@
       current            the version that predict and serve use (a one-line text file)
       v1/model.pkl       the fitted pipeline
       v1/metadata.json   what it is, how it was made, how good it is, the pickle's SHA-256
+      v1/profile.json    the training data's profile, what ``monitor`` compares requests with
 
 Loading checks before unpickling: the pickle's checksum (a truncated or edited file), the
 library versions (a pickle is only safe with the versions that wrote it) and the data
@@ -18,6 +19,7 @@ import json
 import os
 import pickle
 import re
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from importlib.metadata import version as installed_version
 from pathlib import Path
@@ -49,6 +51,7 @@ class Metadata:
     metrics: dict[str, Any]
     data: dict[str, Any]
     params: dict[str, Any] = field(default_factory=dict)
+    estimator: str | None = None
     git_commit: str | None = None
     template_version: str | None = None
     tuning: dict[str, Any] | None = None
@@ -89,22 +92,29 @@ class Registry:
             return None
         return pointer.read_text(encoding="utf-8").strip() or None
 
-    def register(self, model: object, **fields: Any) -> Metadata:
-        """Save a fitted model as the next version, with its metadata and checksum."""
+    def register(
+        self, model: object, *, files: Mapping[str, str] | None = None, **fields: Any
+    ) -> Metadata:
+        """Save a fitted model as the next version, with its metadata and checksum.
+
+        ``files`` are text files saved beside it (name -> content), such as its data profile.
+        """
         existing = self.versions()
         version = f"v{int(existing[-1][1:]) + 1 if existing else 1}"
         folder = self.root / version
         folder.mkdir(parents=True)
         with (folder / MODEL_FILE).open("wb") as stream:
             pickle.dump(model, stream, protocol=pickle.HIGHEST_PROTOCOL)
+        for name, text in (files or {}).items():
+            write_atomically(folder / name, text)
         metadata = Metadata(version=version, pickle_sha256=sha256_of(folder / MODEL_FILE), **fields)
-        _write_atomically(folder / METADATA_FILE, json.dumps(asdict(metadata), indent=2) + "\n")
+        write_atomically(folder / METADATA_FILE, json.dumps(asdict(metadata), indent=2) + "\n")
         return metadata
 
     def promote(self, version: str) -> None:
         """Make ``version`` the current model (it must load: checksum and versions match)."""
         self.verify(version)
-        _write_atomically(self.root / CURRENT_FILE, version + "\n")
+        write_atomically(self.root / CURRENT_FILE, version + "\n")
 
     def metadata(self, version: str | None = None) -> Metadata:
         version = self._resolve(version)
@@ -152,6 +162,10 @@ class Registry:
         with (self.root / metadata.version / MODEL_FILE).open("rb") as stream:
             return pickle.load(stream), metadata
 
+    def path(self, version: str | None, name: str) -> Path:
+        """Where a registered model's file ``name`` is (it may not exist); current by default."""
+        return self.root / self._resolve(version) / name
+
     def _resolve(self, version: str | None) -> str:
         if version is None:
             version = self.current()
@@ -169,7 +183,7 @@ def _prefix(version: str, parts: int) -> str:
     return ".".join(version.split(".")[:parts])
 
 
-def _write_atomically(path: Path, text: str) -> None:
+def write_atomically(path: Path, text: str) -> None:
     """Write to a temporary file and rename it over the target: never a half-written file."""
     temporary = path.with_suffix(path.suffix + ".tmp")
     temporary.write_text(text, encoding="utf-8")

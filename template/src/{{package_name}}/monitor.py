@@ -1,0 +1,154 @@
+"""Watch the served model: its recent inputs against the contract and the training data.
+
+``monitor`` takes a window of the prediction log (``prediction_log.py``): the last N
+predictions of one model version (the current one by default), optionally only those since a
+time. It runs the contract's request suite over them with Great Expectations, as ``validate``
+does for files, and compares each feature with the model's training profile (``profile.py``):
+a population stability index (PSI) below 0.1 is stable, from 0.1 worth watching, from 0.25
+drift. A broken rule or a drifted feature fails the check.
+"""
+
+from __future__ import annotations
+
+import calendar
+import json
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+
+from .contract import Contract
+from .data import conform
+from .errors import ProjectError
+from .prediction_log import read_log, utc_stamp
+from .profile import DRIFT, WATCH, load_profile, status
+from .registry import Registry
+from .validation import ValidationReport, validate_frame
+
+MIN_ROWS = 100  # fewer predictions than this make PSI too noisy to judge
+
+
+class MonitorError(ProjectError):
+    """The window cannot be monitored (no predictions of the model, too few, a bad time)."""
+
+
+@dataclass(frozen=True)
+class Window:
+    """Which logged predictions to check: of ``version`` (default: the current model), logged
+    since ``since`` (an ISO date or time, UTC unless it gives an offset), the last ``last``."""
+
+    version: str | None = None
+    last: int | None = None
+    since: str | None = None
+
+
+@dataclass(frozen=True)
+class FeatureDrift:
+    feature: str
+    psi: float
+    status: str  # stable, watch or drift
+
+
+@dataclass(frozen=True)
+class MonitorReport:
+    """What ``monitor`` found; ``render()`` for people, ``to_json()`` for machines."""
+
+    model_version: str
+    source: str
+    rows: int
+    first: str
+    last: str
+    other_versions: dict[str, int]  # rows of other model versions in the log, not compared
+    validation: ValidationReport
+    drift: list[FeatureDrift]
+
+    @property
+    def drifted(self) -> list[str]:
+        return [item.feature for item in self.drift if item.status == "drift"]
+
+    @property
+    def success(self) -> bool:
+        return self.validation.success and not self.drifted
+
+    def render(self) -> str:
+        others = ", ".join(f"{count} of {v}" for v, count in self.other_versions.items())
+        lines = [
+            f"model {self.model_version}: {self.rows} predictions from {self.first} to "
+            f"{self.last} ({self.source}{'; not compared: ' + others if others else ''})",
+            f"contract: {self.validation.render()}",
+            f"drift against the training data (PSI; watch from {WATCH}, drift from {DRIFT}):",
+            *(f"  {d.feature:<20} {d.psi:>7.3f}  {d.status.upper()}" for d in self.drift),
+        ]
+        if self.success:
+            verdict = "ok: every rule holds and no feature drifted"
+        else:
+            problems = [] if self.validation.success else ["requests break the contract"]
+            problems += [f"{feature} drifted" for feature in self.drifted]
+            verdict = "FAILED: " + "; ".join(problems)
+        return "\n".join([*lines, verdict])
+
+    def to_json(self) -> str:
+        report = {**asdict(self), "validation": json.loads(self.validation.to_json())}
+        thresholds = {"watch": WATCH, "drift": DRIFT}
+        return json.dumps({**report, "thresholds": thresholds, "success": self.success}, indent=2)
+
+
+def monitor(
+    registry: Registry, contract: Contract, log_path: Path, window: Window = Window()
+) -> MonitorReport:
+    """Check a window of the prediction log at ``log_path``."""
+    metadata = registry.verify(window.version, contract_fingerprint=contract.fingerprint())
+    profile = load_profile(registry, metadata.version)
+    logged = read_log(log_path, contract)
+    rows = _select(logged, metadata.version, log_path, last=window.last, since=window.since)
+    requests = contract.for_requests()
+    frame = conform(rows[requests.feature_names].reset_index(drop=True), requests)
+    drift = []
+    for feature in profile.features:
+        psi = feature.psi(frame[feature.name])
+        drift.append(FeatureDrift(feature.name, round(psi, 4), status(psi)))
+    counts = logged["model_version"].value_counts()
+    return MonitorReport(
+        model_version=metadata.version,
+        source=str(log_path),
+        rows=len(frame),
+        first=rows["time"].iloc[0],
+        last=rows["time"].iloc[-1],
+        other_versions={v: int(n) for v, n in counts.items() if v != metadata.version},
+        validation=validate_frame(frame, requests, source="the window"),
+        drift=drift,
+    )
+
+
+def _select(
+    logged: pd.DataFrame, version: str, path: Path, *, last: int | None, since: str | None
+) -> pd.DataFrame:
+    """The rows of ``version``, since ``since`` if given, the last ``last`` of them."""
+    rows = logged[logged["model_version"] == version]
+    if rows.empty:
+        found = logged["model_version"].value_counts()
+        has = ", ".join(f"{v}: {n} rows" for v, n in found.items())
+        raise MonitorError(
+            f"{path} has no predictions of model {version} (it has {has}); "
+            "pass --model to monitor one of those"
+        )
+    if since is not None:
+        rows = rows[rows["time"] >= _stamp(since)]
+    if last is not None:
+        rows = rows.tail(last)
+    if len(rows) < MIN_ROWS:
+        raise MonitorError(
+            f"the window has {len(rows)} predictions of model {version}; drift statistics "
+            f"need at least {MIN_ROWS} (widen --last or --since, or wait for more traffic)"
+        )
+    return rows
+
+
+def _stamp(text: str) -> str:
+    """An ISO date or time (UTC unless it gives an offset) as the log writes times."""
+    try:
+        moment = datetime.fromisoformat(text.removesuffix("Z"))
+    except ValueError as exc:
+        raise MonitorError(f"--since {text!r} is not an ISO date or time ({exc})") from exc
+    return utc_stamp(calendar.timegm(moment.utctimetuple()) + moment.microsecond / 1e6)
