@@ -24,7 +24,7 @@ from pathlib import Path
 
 from _project import run_in, synced_project
 from helpers import clean_env
-from serving import ROW, free_port, load, start, wait_for
+from serving import ROW, free_port, load, wait_for
 
 HERE = Path(__file__).resolve().parent
 PACKAGE = "my_ml_project"
@@ -56,7 +56,7 @@ def logging_overhead(project: Path, seconds: float, rounds: int) -> dict:
         for server in servers:
             server.terminate()
             server.wait()
-    logged_lines = sum(1 for _ in Path(logs["logged"]).open(encoding="utf-8"))
+    logged_lines = Path(logs["logged"]).read_bytes().count(b"\n")
     summary = {
         key: {
             "requests_per_second": statistics.median(r["requests_per_second"] for r in results),
@@ -98,7 +98,10 @@ def main() -> None:
     project = synced_project()
     python = str(project / ".venv/bin/python")
     subprocess.run(
-        [python, "-m", PACKAGE, "train"], cwd=project, env=clean_env(), check=True,
+        [python, "-m", PACKAGE, "train"],
+        cwd=project,
+        env=clean_env(),
+        check=True,
         capture_output=True,
     )
     overhead = logging_overhead(project, args.seconds, args.rounds)
