@@ -6,7 +6,8 @@ the fitted parameters of the pipeline ``model.py`` builds (imputers, scaler, one
 linear model) into arrays. A row's score is then its scaled numbers times their weights, plus,
 for each category column, the weight of the row's category (what a one-hot column times its
 weight adds up to). Any other pipeline gets None and is scored by scikit-learn itself: slower,
-same answers. ``tests/unit/test_scoring.py`` checks both paths agree.
+same answers. A single row (a request) is scored in plain Python: on arrays of one row, each
+NumPy call costs more than the arithmetic. ``tests/unit/test_scoring.py`` checks all paths agree.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -44,6 +46,8 @@ class CompiledPipeline:
 
     def score(self, columns: Columns) -> tuple[np.ndarray, np.ndarray | None]:
         """Predictions, and class probabilities for a classifier (rows x classes)."""
+        if len(next(iter(columns.values()))) == 1:
+            return self._score_one({name: values[0] for name, values in columns.items()})
         decision = self.decision(columns)
         if self.classes is None:
             return decision[:, 0], None
@@ -70,6 +74,58 @@ class CompiledPipeline:
             values = [mode if _missing(value) else value for value in columns[name]]
             decision += np.array([weights.get(value, unseen) for value in values])
         return decision
+
+    def _score_one(self, row: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray | None]:
+        """``score`` for one row, with the same arithmetic on Python floats."""
+        numeric, categorical, intercept = self._as_floats
+        decision = list(intercept)
+        for name, (median, mean, scale, weights) in zip(self.numeric, numeric, strict=True):
+            value = row[name]
+            scaled = ((median if _missing(value) else float(value)) - mean) / scale
+            decision = [
+                total + scaled * weight for total, weight in zip(decision, weights, strict=True)
+            ]
+        for name, mode, weights in zip(self.categorical, self.modes, categorical, strict=True):
+            value = row[name]
+            block = weights.get(mode if _missing(value) else value)
+            if block is not None:  # an unseen category adds nothing
+                decision = [total + weight for total, weight in zip(decision, block, strict=True)]
+        if self.classes is None:
+            return np.array(decision), None
+        if len(self.classes) == 2:
+            probabilities = [1.0 - _logistic(decision[0]), _logistic(decision[0])]
+        else:
+            top = max(decision)
+            exp = [math.exp(value - top) for value in decision]
+            probabilities = [value / sum(exp) for value in exp]
+        best = probabilities.index(max(probabilities))  # the first of equals, as argmax
+        return self.classes[[best]], np.array([probabilities])
+
+    @cached_property
+    def _as_floats(self) -> tuple[list[tuple], list[dict[Any, list[float]]], list[float]]:
+        """The parameters as Python floats, for ``_score_one``."""
+        numeric = list(
+            zip(
+                self.medians.tolist(),
+                self.means.tolist(),
+                self.scales.tolist(),
+                self.numeric_weights.T.tolist(),
+                strict=True,
+            )
+        )
+        categorical = [
+            {value: block.tolist() for value, block in weights.items()}
+            for weights in self.category_weights
+        ]
+        return numeric, categorical, self.intercept.tolist()
+
+
+def _logistic(value: float) -> float:
+    """1 / (1 + e^-value), without overflow for large negative values."""
+    if value >= 0:
+        return 1.0 / (1.0 + math.exp(-value))
+    exp = math.exp(value)
+    return exp / (1.0 + exp)
 
 
 def compile_pipeline(pipeline: Any) -> CompiledPipeline | None:
