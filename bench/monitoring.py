@@ -7,6 +7,8 @@ Renders the default project, syncs and trains it, then with the project's Python
   side, loaded in turn from a second process (bench/loadgen.py, 1 and 4 keep-alive connections)
   for several rounds; the overhead is logged vs unlogged p50 latency and throughput, each the
   median over the rounds (target: logging adds under 10% to single-row latency);
+- the same overhead in-process, free of the load generator's noise: the time one `write` and
+  a share of a `flush` take per single-row request, against the unlogged p50 latency;
 - `monitor` over a log of 1M predictions (rows resampled from the example data, written by the
   project's own PredictionLog, so rotated files are read too): the command's wall time (median of
   3; the baseline is `python -c "import <package>.monitor"`, its import floor) and, from
@@ -123,6 +125,11 @@ def main() -> None:
             f"throughput {-throughput:+.1%} (target: latency under +10%)"
         )
     print(f"lines in the logged server's prediction log: {overhead['logged_lines']:,}")
+    unlogged = summary["unlogged, 1 conn"]["p50_ms"] * 1000
+    print(
+        f"logging in-process (best of 3): {scale['log_cost_us']:.1f} us per single-row request, "
+        f"{scale['log_cost_us'] / unlogged:.1%} of the unlogged p50 ({unlogged:.0f} us)"
+    )
     print(
         f"monitor over {args.rows:,} logged rows ({scale['files']} files, "
         f"{scale['megabytes']:.0f} MB): command {statistics.median(scale['command_s']):.2f} s "

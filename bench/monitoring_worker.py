@@ -4,6 +4,8 @@
 
 Writes ROWS predictions, resampled from the example data, to LOG with the project's own
 PredictionLog (so it rotates as the service's does), then times each step of `monitor` on it.
+Also times what logging costs one single-row request in-process, as the service logs: one
+`write` per request and a `flush` per 2,000 requests (a second of traffic).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from my_ml_project.prediction_log import PredictionLog, read_log
 from my_ml_project.predictor import Prediction
 from my_ml_project.profile import load_profile
 from my_ml_project.registry import Registry
+from my_ml_project.schema import row_model
 from my_ml_project.settings import Settings
 from my_ml_project.validation import validate_frame
 
@@ -39,6 +42,25 @@ def write_log(path: Path, rows: int, settings: Settings) -> None:
         batch = records[start % len(records) :][: min(BATCH, rows - start)]
         log.write(f"bench-{start // BATCH}", "v1", batch, [prediction] * len(batch))
     log.close()
+
+
+def log_cost_us(path: Path, settings: Settings, requests: int = 20_000) -> float:
+    """Microseconds that logging adds to one single-row request, write and flush included."""
+    contract = load_contract()
+    example = load_table(settings.data_path, contract)[contract.feature_names].head(1)
+    row = row_model(contract).model_validate(json.loads(example.to_json(orient="records"))[0])
+    prediction = Prediction("on_time", {"late": 0.3, "on_time": 0.7})
+    log = PredictionLog(path, max_bytes=10**12)
+    log.open()
+    start = time.perf_counter()
+    for number in range(requests):
+        log.write(str(number), "v1", [row], [prediction])
+        if number % 2000 == 1999:
+            log.flush()
+    log.close()
+    seconds = time.perf_counter() - start
+    path.unlink()
+    return seconds / requests * 1e6
 
 
 def timed(steps: dict[str, float], name: str, function, *args, **kwargs):
@@ -68,6 +90,7 @@ def main() -> None:
     timed(steps, "PSI", lambda: [f.psi(frame[f.name]) for f in profile.features])
     report = timed(steps, "monitor()", monitor, registry, contract, path, Window(last=rows))
     assert report.rows == rows
+    cost = min(log_cost_us(path.with_name("cost.jsonl"), settings) for _ in range(3))
     print(
         json.dumps(
             {
@@ -78,6 +101,7 @@ def main() -> None:
                 "steps_s": steps,
                 "drift": {d.feature: d.psi for d in report.drift},
                 "pandas": pd.__version__,
+                "log_cost_us": cost,
             }
         )
     )
