@@ -274,7 +274,9 @@ def test_quickstart_commands_work_as_written(template_src: Path, tmp_path: Path)
     project = work / DEFAULTS["project_slug"]
     assert "baseline (per region) on 200 holdout rows" in result.stdout
     assert "the model beats the baseline on balanced_accuracy; v1 is now current" in result.stdout
-    assert result.stdout.count('"model_version":"v1"') == 2, "ready and predict answered"
+    assert '{"status":"ready","model_version":"v1"}' in result.stdout
+    answer = r'\{"prediction":"\w+","probabilities":\{[^}]*\},"model_version":"v1"\}'
+    assert len(re.findall(answer, result.stdout)) == 1, "predict answered"
     assert "500 predictions from model v1" in result.stdout
     assert "model v1: 501 predictions from " in result.stdout, "monitor read the prediction log"
     assert "ok: every rule holds and no feature drifted" in result.stdout
