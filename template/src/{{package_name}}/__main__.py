@@ -1,5 +1,5 @@
 """Allow ``python -m <package>`` as well as the console script."""
 
-from .cli import main
+from ._kit.cli import main
 
 raise SystemExit(main())

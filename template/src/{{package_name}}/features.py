@@ -1,28 +1,21 @@
-"""Turn contract-shaped rows into model inputs.
+"""Your features: how contract-shaped rows become model inputs. Replace me as your data needs.
 
-The preprocessor is part of the fitted pipeline, so training and serving transform rows the
-same way. Add engineered features here, not in notebooks.
+The kit calls ``build_features(contract)`` and puts the result in front of your estimator in
+one pipeline, so training and serving transform rows the same way. Add engineered features
+here (a FunctionTransformer, your own transformer), never in notebooks.
 """
 
 from __future__ import annotations
 
-import pandas as pd
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from .contract import Contract
+from ._kit import Contract
 
 
-def split_features_target(
-    frame: pd.DataFrame, contract: Contract
-) -> tuple[pd.DataFrame, pd.Series]:
-    """The feature columns (in contract order) and the target column."""
-    return frame[contract.feature_names], frame[contract.target.name]
-
-
-def build_preprocessor(contract: Contract) -> ColumnTransformer:
+def build_features(contract: Contract) -> ColumnTransformer:
     """Impute and scale numbers; impute and one-hot encode categories (unseen ones ignored)."""
     numeric = make_pipeline(SimpleImputer(strategy="median"), StandardScaler())
     categorical = make_pipeline(

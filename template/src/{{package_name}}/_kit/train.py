@@ -11,27 +11,19 @@ import logging
 import platform
 import re
 import subprocess
-{%- if python_version == '3.10' %}
 from datetime import datetime, timezone
-{%- else %}
-from datetime import UTC, datetime
-{%- endif %}
 from pathlib import Path
 
-from .baseline import baseline_for
 from .contract import Contract
-from .evaluate import PRIMARY_METRIC, beats_baseline, holdout_split, score
-from .features import split_features_target
-from .model import build_model, load_params
+from .evaluate import holdout_split, is_better, score, split_features_target
+from .params import load_params
 from .profile import PROFILE_FILE, build_profile
 from .registry import Metadata, Registry, library_versions, sha256_of
 from .settings import Settings
+from .user import build_baseline, build_model, model_spec
 from .validation import load_valid
 
 log = logging.getLogger(__name__)
-{%- if python_version == '3.10' %}
-UTC = timezone.utc
-{%- endif %}
 
 
 def train(settings: Settings, contract: Contract, *, promote: bool = True) -> tuple[Metadata, bool]:
@@ -42,7 +34,8 @@ def train(settings: Settings, contract: Contract, *, promote: bool = True) -> tu
     )
     features, target = split_features_target(train_rows, contract)
     holdout_features, holdout_target = split_features_target(holdout, contract)
-    params = load_params(settings.params_path)
+    spec = model_spec(contract)
+    params = load_params(settings.params_path, spec.defaults)
     log.info(
         "fitting on %d rows, scoring on %d; parameters %s",
         len(train_rows),
@@ -50,22 +43,27 @@ def train(settings: Settings, contract: Contract, *, promote: bool = True) -> tu
         params.values or "default",
     )
 
-    baseline = baseline_for(contract).fit(features, target)
+    baseline = build_baseline(contract).fit(features, target)
     model = build_model(contract, params.values).fit(features, target)
-    model_scores = score(holdout_target, model.predict(holdout_features))
-    baseline_scores = score(holdout_target, baseline.predict(holdout_features))
+    model_scores = score(spec.task, holdout_target, model.predict(holdout_features))
+    baseline_scores = score(spec.task, holdout_target, baseline.predict(holdout_features))
+    primary = spec.primary_metric
     metrics = {
-        "primary": PRIMARY_METRIC,
+        "task": spec.task,
+        "primary": primary,
+        "higher_is_better": spec.higher_is_better,
         "model": model_scores,
         "baseline": baseline_scores,
-        "beats_baseline": beats_baseline(model_scores, baseline_scores),
+        "beats_baseline": is_better(
+            model_scores[primary], baseline_scores[primary], higher_is_better=spec.higher_is_better
+        ),
         "holdout_rows": len(holdout),
     }
     estimator = model.named_steps["estimator"]
     registry = Registry(settings.models_dir)
     metadata = registry.register(
         model,
-        created=datetime.now(UTC).isoformat(timespec="seconds"),
+        created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         contract_fingerprint=contract.fingerprint(),
         libraries=library_versions(),
         python=platform.python_version(),
@@ -75,7 +73,7 @@ def train(settings: Settings, contract: Contract, *, promote: bool = True) -> tu
             "rows": len(frame),
             "sha256": sha256_of(settings.data_path),
         },
-        params=estimator.get_params(),
+        params={**spec.defaults, **params.values},
         estimator=type(estimator).__name__,
         git_commit=git_commit(),
         template_version=template_version(),

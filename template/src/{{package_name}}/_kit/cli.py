@@ -12,10 +12,10 @@ import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
-from importlib.metadata import version
 from typing import Any
 
 from .errors import ProjectError
+from .identity import PACKAGE, distribution, distribution_version
 from .settings import Settings
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -23,10 +23,11 @@ Handler = Callable[[argparse.Namespace, Settings], int]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    _configure_logging(verbose=args.verbose)
     try:
-        return args.handler(args, Settings.from_env())
+        settings = Settings.load()
+        args = build_parser(settings).parse_args(argv)
+        _configure_logging(verbose=args.verbose)
+        return args.handler(args, settings)
     except ProjectError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
@@ -39,17 +40,21 @@ def _configure_logging(*, verbose: bool) -> None:
     """
     handler = logging.StreamHandler()
     handler.addFilter(
-        lambda record: record.levelno >= logging.WARNING or record.name.startswith(__package__)
+        lambda record: record.levelno >= logging.WARNING or record.name.startswith(PACKAGE)
     )
     logging.basicConfig(
         handlers=[handler], format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
     )
-    logging.getLogger(__package__).setLevel(logging.DEBUG if verbose else logging.INFO)
+    logging.getLogger(PACKAGE).setLevel(logging.DEBUG if verbose else logging.INFO)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="{{ project_slug }}", description=__doc__.splitlines()[0])
-    parser.add_argument("--version", action="version", version=version("{{ project_slug }}"))
+def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
+    """The kit's subcommands, then yours (``commands.py``); defaults come from ``settings``."""
+    from .user import register_commands
+
+    settings = settings or Settings.load()
+    parser = argparse.ArgumentParser(prog=distribution(), description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=distribution_version())
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -67,9 +72,14 @@ def build_parser() -> argparse.ArgumentParser:
     tune = _command(
         commands, "tune", run_tune, "Search the model's parameters by cross-validation."
     )
-    tune.add_argument("--trials", type=_positive(int), default=20, help="default: %(default)s")
     tune.add_argument(
-        "--timeout", type=_positive(float), default=60.0, help="seconds (default: %(default)s)"
+        "--trials", type=_positive(int), default=settings.tune_trials, help="default: %(default)s"
+    )
+    tune.add_argument(
+        "--timeout",
+        type=_positive(float),
+        default=settings.tune_timeout,
+        help="seconds (default: %(default)s)",
     )
 
     train = _command(
@@ -87,9 +97,14 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--model", help="registered version (default: the current one)")
 
     serve = _command(commands, "serve", run_serve, "Serve the current model over HTTP.")
-    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
-    serve.add_argument("--port", type=int, default=8000, help="port (default: %(default)s)")
-    serve.add_argument("--max-batch", type=int, default=1000, help="rows per batch request")
+    serve.add_argument("--host", default=settings.host, help="address (default: %(default)s)")
+    serve.add_argument("--port", type=int, default=settings.port, help="default: %(default)s")
+    serve.add_argument(
+        "--max-batch",
+        type=_positive(int),
+        default=settings.max_batch,
+        help="rows per batch request (default: %(default)s)",
+    )
 
     models = _command(commands, "models", run_models, "List, check or promote registered models.")
     models.add_argument("action", choices=["list", "verify", "promote"], nargs="?", default="list")
@@ -110,6 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     card.add_argument("--check", action="store_true", help="exit 1 if it is missing or stale")
     card.add_argument("--format", choices=["text", "json"], default="text")
+    register_commands(commands)
     return parser
 
 
@@ -146,10 +162,9 @@ def run_validate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run_baseline(args: argparse.Namespace, settings: Settings) -> int:
-    from .baseline import baseline_for
     from .contract import load_contract
-    from .evaluate import holdout_split, score
-    from .features import split_features_target
+    from .evaluate import holdout_split, score, split_features_target
+    from .user import build_baseline
     from .validation import load_valid
 
     contract = load_contract()
@@ -157,11 +172,11 @@ def run_baseline(args: argparse.Namespace, settings: Settings) -> int:
     train, holdout = holdout_split(
         frame, contract, test_size=settings.test_size, seed=settings.seed
     )
-    model = baseline_for(contract).fit(*split_features_target(train, contract))
+    model = build_baseline(contract).fit(*split_features_target(train, contract))
     features, target = split_features_target(holdout, contract)
-    scores = score(target, model.predict(features))
-    grouping = f"per {model.group_by}" if model.group_by else "overall"
-    print(f"baseline ({grouping}) on {len(holdout)} holdout rows:")
+    scores = score(contract.task, target, model.predict(features))
+    rule = model.describe() if hasattr(model, "describe") else type(model).__name__
+    print(f"baseline ({rule}) on {len(holdout)} holdout rows:")
     for name, value in scores.items():
         print(f"  {name:<18} {value:.4f}")
     return EXIT_OK
@@ -169,7 +184,7 @@ def run_baseline(args: argparse.Namespace, settings: Settings) -> int:
 
 def run_tune(args: argparse.Namespace, settings: Settings) -> int:
     from .contract import load_contract
-    from .model import save_params
+    from .params import save_params
     from .tune import tune
 
     params = tune(settings, load_contract(), trials=args.trials, timeout=args.timeout)

@@ -1,4 +1,4 @@
-"""Hyperparameter search: Optuna over ``model.suggest_params``, timeboxed, seeded, repeatable.
+"""Hyperparameter search: Optuna over ``model.py``'s ``search_space``, timeboxed, seeded, repeatable.
 
 Each trial scores one set of parameters by cross-validation on the training rows: the same
 split (settings' seed and holdout size) that ``train`` fits on, so the holdout that judges the
@@ -20,11 +20,11 @@ import optuna
 import pandas as pd
 
 from .contract import Contract
-from .evaluate import HIGHER_IS_BETTER, PRIMARY_METRIC, cv_folds, holdout_split, score
-from .features import split_features_target
-from .model import DEFAULT_PARAMS, Params, build_model, suggest_params
+from .evaluate import cv_folds, holdout_split, score, split_features_target
+from .params import Params
 from .registry import sha256_of
 from .settings import Settings
+from .user import ModelSpec, build_model, model_spec
 from .validation import load_valid
 
 DEFAULT_TRIALS, DEFAULT_TIMEOUT, FOLDS = 20, 60.0, 5
@@ -42,17 +42,18 @@ def tune(
     frame = load_valid(settings.data_path, contract)
     train_rows, _ = holdout_split(frame, contract, test_size=settings.test_size, seed=settings.seed)
     features, target = split_features_target(train_rows, contract)
-    folds = cv_folds(features, target, folds=FOLDS, seed=settings.seed)
+    spec = model_spec(contract)
+    folds = cv_folds(spec.task, features, target, folds=FOLDS, seed=settings.seed)
 
     def objective(trial: optuna.Trial) -> float:
-        return cross_validate(contract, suggest_params(trial), features, target, folds)
+        return cross_validate(contract, spec, spec.search_space(trial), (features, target), folds)
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # this module logs each trial instead
     sampler = optuna.samplers.TPESampler(seed=settings.seed)
     study = optuna.create_study(
-        direction="maximize" if HIGHER_IS_BETTER else "minimize", sampler=sampler
+        direction="maximize" if spec.higher_is_better else "minimize", sampler=sampler
     )
-    study.enqueue_trial(DEFAULT_PARAMS, skip_if_exists=True)
+    study.enqueue_trial(spec.defaults, skip_if_exists=True)
     log.info("tuning on %d training rows, %d-fold cross-validation", len(train_rows), FOLDS)
     start = time.perf_counter()
     study.optimize(objective, n_trials=trials, timeout=timeout, callbacks=[_log_trial])
@@ -67,7 +68,7 @@ def tune(
         "timeout_s": timeout,
         "elapsed_s": round(elapsed, 2),
         "stopped_by": "trials" if len(done) >= trials else "timeout",
-        "metric": PRIMARY_METRIC,
+        "metric": spec.primary_metric,
         "cv_folds": FOLDS,
         "best_score": study.best_value,
         "default_score": done[0].value,
@@ -80,22 +81,23 @@ def tune(
 
 def cross_validate(
     contract: Contract,
+    spec: ModelSpec,
     params: dict[str, Any],
-    features: pd.DataFrame,
-    target: pd.Series,
+    rows: tuple[pd.DataFrame, pd.Series],
     folds: list[tuple[np.ndarray, np.ndarray]],
 ) -> float:
     """The mean primary metric of the model with ``params`` over the folds."""
+    features, target = rows
     scores = []
     for fit_rows, score_rows in folds:
         model = build_model(contract, params).fit(features.iloc[fit_rows], target.iloc[fit_rows])
         predicted = model.predict(features.iloc[score_rows])
-        scores.append(score(target.iloc[score_rows], predicted)[PRIMARY_METRIC])
+        scores.append(score(spec.task, target.iloc[score_rows], predicted)[spec.primary_metric])
     return float(np.mean(scores))
 
 
 def _log_trial(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
-    log.debug("trial %d: %s %.4f with %s", trial.number, PRIMARY_METRIC, trial.value, trial.params)
+    log.debug("trial %d: %.4f with %s", trial.number, trial.value, trial.params)
 
 
 def _space(distributions: dict[str, Any]) -> dict[str, str]:

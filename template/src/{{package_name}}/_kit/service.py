@@ -1,4 +1,4 @@
-"""The prediction service: the registered model behind FastAPI (``{{ project_slug }} serve``).
+"""The prediction service: the registered model behind FastAPI (the ``serve`` command).
 
 The model is loaded once at start-up. Without a usable model the service still starts:
 liveness answers, readiness (and every prediction) answers 503 saying why, so an orchestrator
@@ -19,7 +19,6 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import asdict
-from importlib.metadata import version
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request, Response
@@ -31,6 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .contract import load_contract
 from .errors import ProjectError
+from .identity import distribution_version, project_title
 from .prediction_log import PredictionLog
 from .predictor import DEFAULT_BATCH, LocalPredictor, Prediction
 from .schema import batch_model, response_models, row_model
@@ -56,7 +56,7 @@ class ModelSlot:
 
 def create_app(settings: Settings | None = None, *, max_batch: int = DEFAULT_BATCH) -> FastAPI:
     """The application; the model loads when it starts (uvicorn, or a TestClient block)."""
-    settings = settings or Settings.from_env()
+    settings = settings or Settings.load()
     contract = load_contract()
     Row, Batch = row_model(contract), batch_model(contract, max_rows=max_batch)  # noqa: N806
     One, Many = response_models(contract)  # noqa: N806
@@ -75,8 +75,8 @@ def create_app(settings: Settings | None = None, *, max_batch: int = DEFAULT_BAT
             yield
 
     app = FastAPI(
-        title={{ (project_name ~ " predictions") | tojson }},
-        version=version("{{ project_slug }}"),
+        title=f"{project_title()} predictions",
+        version=distribution_version(),
         description=contract.description,
         lifespan=lifespan,
     )

@@ -14,31 +14,23 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-{%- if python_version == '3.10' %}
 import sys
-{%- else %}
-import tomllib
-{%- endif %}
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .contract import Column, Contract
 from .errors import ProjectError
-from .evaluate import HIGHER_IS_BETTER
-from .model import DEFAULT_PARAMS
+from .identity import project_title
 from .profile import DRIFT, PROFILE_FILE, WATCH
 from .registry import Metadata, Registry, write_atomically
-{%- if python_version == '3.10' %}
 
 if sys.version_info >= (3, 11):
     import tomllib
-else:
+else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
-{%- endif %}
 
 MODEL_CARD, ACCEPTANCE = Path("MODEL_CARD.md"), Path("ACCEPTANCE.toml")
-TITLE = {{ project_name | tojson }}
 _STAMP = re.compile(r"<!-- model-card: (?P<version>\S+) (?P<digest>[0-9a-f]+) -->")
 
 
@@ -71,7 +63,7 @@ def build_card(registry: Registry, contract: Contract, acceptance: Path = ACCEPT
     accepted = accepted_by(acceptance, metadata.version)
     digest = _digest(metadata, contract, accepted)
     sections = [
-        f"# Model card: {TITLE}, model {metadata.version}",
+        f"# Model card: {project_title()}, model {metadata.version}",
         _summary(metadata, contract, registry),
         _performance(metadata),
         _parameters(metadata),
@@ -122,7 +114,7 @@ def _digest(metadata: Metadata, contract: Contract, accepted: list[dict[str, Any
         "version": metadata.version,
         "estimator": metadata.estimator,
         "metrics": _rounded(metadata.metrics),
-        "params": {name: metadata.params.get(name) for name in DEFAULT_PARAMS},
+        "params": metadata.params,
         "tuning": metadata.tuning,
         "data": {key: metadata.data.get(key) for key in ("rows", "sha256")},
         "contract": contract.fingerprint(),
@@ -174,7 +166,7 @@ def _performance(metadata: Metadata) -> str:
         [name, f"{value:.4f}", f"{metrics['baseline'][name]:.4f}"]
         for name, value in metrics["model"].items()
     ]
-    better = "higher" if HIGHER_IS_BETTER else "lower"
+    better = "higher" if metrics.get("higher_is_better", True) else "lower"
     verdict = "beats" if metadata.beats_baseline else "does NOT beat"
     return "\n\n".join(
         [
@@ -188,7 +180,7 @@ def _performance(metadata: Metadata) -> str:
 
 
 def _parameters(metadata: Metadata) -> str:
-    rows = [[f"`{name}`", repr(metadata.params.get(name))] for name in DEFAULT_PARAMS]
+    rows = [[f"`{name}`", repr(value)] for name, value in metadata.params.items()]
     tuning = metadata.tuning
     if tuning is None:
         how = "Not tuned: the parameters are defaults or set by hand. Run `tune`, then `train`."

@@ -7,25 +7,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-{%- if python_version == '3.10' %}
 import sys
-{%- else %}
-import tomllib
-{%- endif %}
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from .errors import ProjectError
-{%- if python_version == '3.10' %}
+from .tasks import CLASSIFICATION, REGRESSION
 
 if sys.version_info >= (3, 11):
     import tomllib
-else:
+else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
-{%- endif %}
 
-CONTRACT_PATH = Path(__file__).with_name("contract.toml")
+CONTRACT_PATH = Path(__file__).parents[1] / "contract.toml"
 TYPES = ("integer", "float", "boolean", "category", "string")
 ROLES = ("feature", "target", "id")
 NUMERIC_TYPES = ("integer", "float", "boolean")
@@ -75,6 +70,11 @@ class Contract:
         raise ContractError(f"the {self.name!r} contract has no target column")
 
     @property
+    def task(self) -> str:
+        """Classification for a category or boolean target, regression for a number."""
+        return CLASSIFICATION if self.target.type in ("category", "boolean") else REGRESSION
+
+    @property
     def features(self) -> tuple[Column, ...]:
         return tuple(column for column in self.columns if column.role == "feature")
 
@@ -104,8 +104,12 @@ class Contract:
         )
 
     def fingerprint(self) -> str:
-        """SHA-256 of the rules (not the comments): changes whenever a rule changes."""
-        canonical = json.dumps(asdict(self), sort_keys=True, separators=(",", ":"))
+        """SHA-256 of the rules only: descriptions and comments can change freely."""
+        rules = asdict(self)
+        del rules["description"]
+        for column in rules["columns"]:
+            del column["description"]
+        canonical = json.dumps(rules, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
 
 

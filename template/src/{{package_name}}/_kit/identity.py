@@ -1,0 +1,40 @@
+"""Who this project is: its package, distribution and title, read at run time (no templating)."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from importlib.metadata import PackageNotFoundError, packages_distributions, version
+from pathlib import Path
+
+PACKAGE = __package__.rpartition(".")[0]
+ANSWERS = Path(".copier-answers.yml")
+
+
+@cache
+def distribution() -> str:
+    """The distribution (and command) name, for example ``my-ml-project``."""
+    names = packages_distributions().get(PACKAGE, [])
+    return names[0] if names else PACKAGE.replace("_", "-")
+
+
+def distribution_version() -> str:
+    try:
+        return version(distribution())
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+def answer(key: str, answers: Path = ANSWERS) -> str | None:
+    """One answer from the Copier answers file (plain ``key: value`` lines), if it is there."""
+    try:
+        text = answers.read_text(encoding="utf-8")
+    except OSError:
+        return None
+    found = re.search(rf"^{re.escape(key)}:\s*(.+?)\s*$", text, re.MULTILINE)
+    return found.group(1).strip("'\"") if found else None
+
+
+def project_title() -> str:
+    """The project's name as its people call it (the ``project_name`` answer), else the slug."""
+    return answer("project_name") or distribution()

@@ -1,0 +1,58 @@
+"""``params.json``: the parameters ``tune`` chose and the record of the search that chose them.
+
+    {"params": {PARAMETER: VALUE, ...}, "tuning": {"trials": 20, "best_score": 0.71, ...}}
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import ProjectError
+from .registry import write_atomically
+
+
+class ParamsError(ProjectError):
+    """The parameters file cannot be used; the message says why."""
+
+
+@dataclass(frozen=True)
+class Params:
+    """Parameter values (over ``model.py``'s defaults) and the record of the search."""
+
+    values: dict[str, Any]
+    tuning: dict[str, Any] | None = None
+
+
+def load_params(path: Path, known: Iterable[str]) -> Params:
+    """The parameters file, or no values and no record when it does not exist.
+
+    ``known`` are the parameters the model takes (its defaults' names).
+    """
+    if not path.is_file():
+        return Params({})
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ParamsError(f"{path}: not a readable JSON file of parameters ({exc})") from exc
+    expected = '{"params": {...}, "tuning": {...}} as tune writes it'
+    if not isinstance(raw, dict) or set(raw) - {"params", "tuning"}:
+        raise ParamsError(f"{path}: expected {expected}; got {raw!r}")
+    params, tuning = raw.get("params"), raw.get("tuning")
+    if not isinstance(params, dict) or not isinstance(tuning, dict | None):
+        raise ParamsError(f"{path}: expected {expected}; got {raw!r}")
+    known = list(known)
+    unknown = sorted(set(params) - set(known))
+    if unknown:
+        takes = ", ".join(known)
+        raise ParamsError(f"{path}: unknown parameters {unknown}; the model takes {takes}")
+    return Params(params, tuning)
+
+
+def save_params(path: Path, params: Params) -> None:
+    """Write the parameters file atomically (a reader never sees half of it)."""
+    text = json.dumps({"params": params.values, "tuning": params.tuning}, indent=2)
+    write_atomically(path, text + "\n")

@@ -1,0 +1,97 @@
+"""Every setting of the kit in one object, each default written once (pydantic-settings).
+
+Precedence, highest first: arguments given in code, environment variables
+``<PACKAGE>_<NAME>`` (for example ``MY_ML_PROJECT_DATA=/data/orders.parquet``), the
+``[tool.proto-to-mvp]`` table of ``pyproject.toml`` in the working directory (your project's
+settings, for example ``data = "data/orders.parquet"``), then the defaults below. Paths are
+relative to the working directory (the project root) unless absolute.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    PyprojectTomlConfigSettingsSource,
+    SettingsConfigDict,
+)
+
+from .errors import ProjectError
+from .identity import PACKAGE
+
+ENV_PREFIX = f"{PACKAGE.upper()}_"
+PYPROJECT_TABLE = ("tool", "proto-to-mvp")
+
+
+class SettingsError(ProjectError):
+    """A setting has a value that cannot be used; the message names it."""
+
+
+def _name(field: str, env: str) -> Any:
+    """A field set by its own name in code and pyproject.toml, and by ``<PREFIX><env>``."""
+    return Field(validation_alias=AliasChoices(field, f"{ENV_PREFIX}{env}"))
+
+
+class Settings(BaseSettings):
+    """Where things live, how runs are seeded, and the service's limits."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        frozen=True,
+        extra="forbid",
+        populate_by_name=True,
+        pyproject_toml_table_header=PYPROJECT_TABLE,
+    )
+
+    data_path: Path = Field(
+        Path("data/example/deliveries.csv"),
+        validation_alias=AliasChoices("data_path", "data", f"{ENV_PREFIX}DATA"),
+    )
+    models_dir: Path = Path("models")
+    params_path: Path = Field(
+        Path("params.json"),
+        validation_alias=AliasChoices("params_path", "params", f"{ENV_PREFIX}PARAMS"),
+    )
+    seed: int = 42
+    test_size: float = Field(0.2, gt=0.0, lt=1.0)
+    # None (an empty value) logs no predictions; the log rotates at predictions_log_max_mb.
+    predictions_log: Path | None = Path("logs/predictions.jsonl")
+    predictions_log_max_mb: float = Field(100.0, gt=0.0)
+    tune_trials: int = Field(20, gt=0)
+    tune_timeout: float = Field(60.0, gt=0.0)  # seconds
+    max_batch: int = Field(1000, gt=0)  # rows per batch request
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=0, le=65535)
+
+    @field_validator("predictions_log", mode="before")
+    @classmethod
+    def _empty_is_off(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, PyprojectTomlConfigSettingsSource(settings_cls))
+
+    @classmethod
+    def load(cls, **overrides: Any) -> Settings:
+        """The settings, or SettingsError naming the first setting that is wrong."""
+        try:
+            return cls(**overrides)
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            where = ".".join(str(part) for part in error["loc"]) or "settings"
+            raise SettingsError(
+                f"invalid setting {where} ({ENV_PREFIX}{where.upper()} or "
+                f"[tool.proto-to-mvp] in pyproject.toml): {error['msg']}"
+            ) from None

@@ -1,0 +1,1 @@
+"""The kit's own tests, replaced with the kit by copier update. Yours live in tests/."""
