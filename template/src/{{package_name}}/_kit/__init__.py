@@ -17,6 +17,7 @@ _PUBLIC = {
     "Contract": ".contract",
     "Column": ".contract",
     "load_contract": ".contract",
+    "load_valid": ".validation",
     "GroupBaseline": ".baselines",
     "Settings": ".settings",
     "ProjectError": ".errors",

@@ -125,6 +125,10 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
     )
     card.add_argument("--check", action="store_true", help="exit 1 if it is missing or stale")
     card.add_argument("--format", choices=["text", "json"], default="text")
+    gate = _command(
+        commands, "gate", run_gate, "The MVP gate: what is ready, what blocks (gate --help)."
+    )
+    gate.add_argument("gate_args", nargs=argparse.REMAINDER, help="check | pr-body ...")
     register_commands(commands)
     return parser
 
@@ -304,6 +308,12 @@ def run_model_card(args: argparse.Namespace, settings: Settings) -> int:
     else:
         print(result.problem or f"{result.path} is up to date for model {result.version}")
     return EXIT_OK if result.up_to_date else EXIT_FAILED
+
+
+def run_gate(args: argparse.Namespace, settings: Settings) -> int:
+    from .gate.__main__ import main as gate_main
+
+    return gate_main(args.gate_args or ["check"])
 
 
 def _verify(registry: Any, version: str | None, *, json_output: bool) -> int:

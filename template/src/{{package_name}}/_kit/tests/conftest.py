@@ -1,4 +1,4 @@
-"""Shared fixtures: the shipped contract, the example data and settings that write to tmp.
+"""The kit's fixtures: the project's contract and data, settings that write to tmp, a server.
 
 Tests never read or write the project's own params.json, models/ or logs/: every fixture points
 the settings at a temporary folder.
@@ -19,13 +19,14 @@ import httpx
 import pandas as pd
 import pytest
 
-from {{ package_name }}.contract import Contract, load_contract
-from {{ package_name }}.data import load_table
-from {{ package_name }}.settings import ENV_PREFIX, Settings
-from {{ package_name }}.train import train
+from ..contract import Contract, load_contract
+from ..data import load_table
+from ..identity import PACKAGE
+from ..settings import ENV_PREFIX, Settings
+from ..train import train
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-EXAMPLE_DATA = PROJECT_ROOT / "data" / "example" / "deliveries.csv"
+PROJECT_ROOT = Path(__file__).resolve().parents[4]
+EXAMPLE_DATA = PROJECT_ROOT / Settings.load().data_path
 
 
 @pytest.fixture(scope="session")
@@ -46,7 +47,7 @@ def example_frame(_example_rows: pd.DataFrame) -> pd.DataFrame:
 
 def settings_in(folder: Path) -> Settings:
     """Settings for the example data with every file they write or read inside ``folder``."""
-    return Settings(
+    return Settings.load(
         data_path=EXAMPLE_DATA,
         models_dir=folder / "models",
         params_path=folder / "params.json",
@@ -94,7 +95,7 @@ def serving(models_dir: Path) -> Iterator[str]:
         f"{ENV_PREFIX}MODELS_DIR": str(models_dir),
         f"{ENV_PREFIX}PREDICTIONS_LOG": str(models_dir.parent / "predictions.jsonl"),
     }
-    command = [sys.executable, "-m", "{{ package_name }}", "serve", "--port", str(port)]
+    command = [sys.executable, "-m", PACKAGE, "serve", "--port", str(port)]
     url = f"http://127.0.0.1:{port}"
     with subprocess.Popen(
         command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE

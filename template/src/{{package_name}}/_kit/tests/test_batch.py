@@ -5,11 +5,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from {{ package_name }}.batch import predict_file
-from {{ package_name }}.contract import Contract
-from {{ package_name }}.data import DataError
-from {{ package_name }}.predictor import LocalPredictor
-from {{ package_name }}.validation import InvalidDataError
+from ..batch import predict_file
+from ..contract import Contract
+from ..data import DataError
+from ..predictor import LocalPredictor
+from ..validation import InvalidDataError
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "data" / "example" / "deliveries.csv"
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from {{ package_name }}.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, build_parser, main
-from {{ package_name }}.prediction_log import PredictionLog
-from {{ package_name }}.predictor import Prediction
-from {{ package_name }}.settings import ENV_PREFIX
+from ..cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, build_parser, main
+from ..prediction_log import PredictionLog
+from ..predictor import Prediction
+from ..settings import ENV_PREFIX
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 

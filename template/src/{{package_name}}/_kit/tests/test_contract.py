@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from {{ package_name }}.contract import Contract, ContractError, load_contract, parse_contract
+from ..contract import Contract, ContractError, load_contract, parse_contract
 
 TARGET = "{{ 'arrival' if problem_type == 'classification' else 'delivery_minutes' }}"
 

@@ -5,8 +5,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from {{ package_name }}.contract import Contract, parse_contract
-from {{ package_name }}.data import DataError, conform, load_table
+from ..contract import Contract, parse_contract
+from ..data import DataError, conform, load_table
 
 CODES = parse_contract(
     {

@@ -4,7 +4,7 @@ import importlib
 import pkgutil
 
 import {{ package_name }}
-from {{ package_name }}.errors import ProjectError
+from ..errors import ProjectError
 
 
 def test_every_input_error_is_a_project_error() -> None:

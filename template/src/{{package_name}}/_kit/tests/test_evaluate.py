@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 {%- endif %}
 
-from {{ package_name }}.contract import Contract
-from {{ package_name }}.evaluate import (
+from ..contract import Contract
+from ..evaluate import (
     HIGHER_IS_BETTER,
     PRIMARY_METRIC,
     beats_baseline,
@@ -14,7 +14,7 @@ from {{ package_name }}.evaluate import (
     holdout_split,
     score,
 )
-from {{ package_name }}.features import split_features_target
+from ..features import split_features_target
 {% if problem_type == 'classification' %}
 
 def test_scores_for_perfect_and_majority_predictions() -> None:

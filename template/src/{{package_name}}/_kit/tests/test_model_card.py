@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from {{ package_name }}.contract import Contract
-from {{ package_name }}.model_card import ModelCardError, build_card, check_card, write_card
-from {{ package_name }}.registry import Registry
-from {{ package_name }}.settings import Settings
-from {{ package_name }}.train import train
+from ..contract import Contract
+from ..model_card import ModelCardError, build_card, check_card, write_card
+from ..registry import Registry
+from ..settings import Settings
+from ..train import train
 
 ACCEPTED = '[[acceptance]]\nby = "Ana Lopez"\ndate = 2026-03-02\nmodel_version = "v1"\n'
 

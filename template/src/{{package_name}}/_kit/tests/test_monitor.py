@@ -8,12 +8,12 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from {{ package_name }}.contract import Contract
-from {{ package_name }}.monitor import MIN_ROWS, MonitorError, Window, monitor
-from {{ package_name }}.prediction_log import PredictionLog
-from {{ package_name }}.predictor import Prediction
-from {{ package_name }}.profile import PROFILE_FILE, ProfileError
-from {{ package_name }}.registry import Registry
+from ..contract import Contract
+from ..monitor import MIN_ROWS, MonitorError, Window, monitor
+from ..prediction_log import PredictionLog
+from ..predictor import Prediction
+from ..profile import PROFILE_FILE, ProfileError
+from ..registry import Registry
 
 
 def _sample(frame: pd.DataFrame, contract: Contract, rows: int, seed: int) -> list[dict[str, Any]]:

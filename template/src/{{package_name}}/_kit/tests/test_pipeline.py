@@ -8,17 +8,17 @@ from pathlib import Path
 
 import pandas as pd
 
-from {{ package_name }}.baseline import baseline_for
-from {{ package_name }}.batch import predict_file
-from {{ package_name }}.contract import load_contract
-from {{ package_name }}.evaluate import holdout_split, score
-from {{ package_name }}.features import split_features_target
-from {{ package_name }}.monitor import monitor
-from {{ package_name }}.predictor import HttpPredictor, LocalPredictor
-from {{ package_name }}.registry import Registry
-from {{ package_name }}.settings import Settings
-from {{ package_name }}.train import train
-from {{ package_name }}.validation import load_valid
+from ..baseline import baseline_for
+from ..batch import predict_file
+from ..contract import load_contract
+from ..evaluate import holdout_split, score
+from ..features import split_features_target
+from ..monitor import monitor
+from ..predictor import HttpPredictor, LocalPredictor
+from ..registry import Registry
+from ..settings import Settings
+from ..train import train
+from ..validation import load_valid
 
 
 def test_raw_data_to_scored_baseline(settings: Settings) -> None:

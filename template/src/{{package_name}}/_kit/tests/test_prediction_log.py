@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from {{ package_name }}.contract import Contract
-from {{ package_name }}.prediction_log import (
+from ..contract import Contract
+from ..prediction_log import (
     KEEP,
     MAX_QUEUED,
     PredictionLog,
@@ -16,7 +16,7 @@ from {{ package_name }}.prediction_log import (
     rotated,
     utc_stamp,
 )
-from {{ package_name }}.predictor import Prediction
+from ..predictor import Prediction
 
 ROW = {"region": "north", "distance_km": 3.2, "items": 2, "hour": 12, "courier_rating": None}
 PREDICTION = Prediction(1.0)

@@ -9,16 +9,16 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from {{ package_name }}.contract import Contract
-from {{ package_name }}.data import conform
-from {{ package_name }}.predictor import (
+from ..contract import Contract
+from ..data import conform
+from ..predictor import (
     HttpPredictor,
     LocalPredictor,
     PredictionInputError,
     Predictor,
     ServiceError,
 )
-from {{ package_name }}.registry import Registry
+from ..registry import Registry
 
 
 @pytest.fixture(scope="module")

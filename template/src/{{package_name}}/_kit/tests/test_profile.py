@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from {{ package_name }}.contract import Contract
-from {{ package_name }}.profile import (
+from ..contract import Contract
+from ..profile import (
     DRIFT,
     PROFILE_FILE,
     WATCH,
@@ -17,7 +17,7 @@ from {{ package_name }}.profile import (
     load_profile,
     status,
 )
-from {{ package_name }}.registry import Registry
+from ..registry import Registry
 
 
 def test_each_feature_has_bins_that_share_out_every_row(

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from {{ package_name }}.registry import Registry, RegistryError, library_versions
+from ..registry import Registry, RegistryError, library_versions
 
 FIELDS = {
     "created": "2026-01-01T00:00:00+00:00",

@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 from pydantic import ValidationError
 
-from {{ package_name }}.contract import Contract
-from {{ package_name }}.data import conform
-from {{ package_name }}.schema import batch_model, row_model
-from {{ package_name }}.validation import validate_frame
+from ..contract import Contract
+from ..data import conform
+from ..schema import batch_model, row_model
+from ..validation import validate_frame
 
 GOOD = {"region": "north", "distance_km": 3.2, "items": 2, "hour": 12, "courier_rating": 4.5}
 # (change to a good request row, whether the contract accepts it)
@@ -83,8 +83,8 @@ def test_batch_model_bounds_the_number_of_rows(contract: Contract) -> None:
 
 def test_request_models_do_not_import_great_expectations() -> None:
     code = (
-        "import sys; from {{ package_name }}.contract import load_contract; "
-        "from {{ package_name }}.schema import row_model; row_model(load_contract()); "
+        "import sys; from ..contract import load_contract; "
+        "from ..schema import row_model; row_model(load_contract()); "
         "print('great_expectations' in sys.modules)"
     )
     result = subprocess.run(

@@ -6,10 +6,10 @@ import pytest
 from sklearn.ensemble import HistGradientBoosting{{ 'Classifier' if problem_type == 'classification' else 'Regressor' }}
 from sklearn.pipeline import Pipeline
 
-from {{ package_name }}.contract import Contract
-from {{ package_name }}.features import build_preprocessor, split_features_target
-from {{ package_name }}.model import build_model
-from {{ package_name }}.scoring import compile_pipeline
+from ..contract import Contract
+from ..features import build_preprocessor, split_features_target
+from ..model import build_model
+from ..scoring import compile_pipeline
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from {{ package_name }}.service import create_app
-from {{ package_name }}.settings import Settings
+from ..service import create_app
+from ..settings import Settings
 
 ROW = {"region": "north", "distance_km": 3.2, "items": 2, "hour": 12, "courier_rating": 4.5}
 
@@ -156,7 +156,7 @@ def test_without_a_model_the_service_starts_but_is_not_ready(tmp_path: Path) -> 
 
 def test_the_service_does_not_import_great_expectations() -> None:
     code = (
-        "import sys; from {{ package_name }}.service import create_app; create_app(); "
+        "import sys; from ..service import create_app; create_app(); "
         "print(sorted(name for name in sys.modules if name.startswith('great_expectations')))"
     )
     result = subprocess.run(

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from {{ package_name }}.settings import ENV_PREFIX, Settings, SettingsError
+from ..settings import ENV_PREFIX, Settings, SettingsError
 
 
 def test_defaults_point_at_the_example_data() -> None:

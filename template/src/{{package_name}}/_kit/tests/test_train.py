@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from {{ package_name }}.contract import Contract
-from {{ package_name }}.model import DEFAULT_PARAMS, Params, save_params
-from {{ package_name }}.profile import load_profile
-from {{ package_name }}.registry import Registry
-from {{ package_name }}.settings import Settings
-from {{ package_name }}.train import git_commit, template_version, train
-from {{ package_name }}.validation import InvalidDataError
+from ..contract import Contract
+from ..model import DEFAULT_PARAMS, Params, save_params
+from ..profile import load_profile
+from ..registry import Registry
+from ..settings import Settings
+from ..train import git_commit, template_version, train
+from ..validation import InvalidDataError
 
 
 def test_training_registers_a_model_that_beats_the_baseline(

@@ -4,12 +4,12 @@ import pandas as pd
 import pytest
 
 from {{ package_name }} import tune as tune_module
-from {{ package_name }}.contract import Contract
-from {{ package_name }}.evaluate import HIGHER_IS_BETTER, holdout_split
-from {{ package_name }}.model import DEFAULT_PARAMS
-from {{ package_name }}.registry import sha256_of
-from {{ package_name }}.settings import Settings
-from {{ package_name }}.tune import tune
+from ..contract import Contract
+from ..evaluate import HIGHER_IS_BETTER, holdout_split
+from ..model import DEFAULT_PARAMS
+from ..registry import sha256_of
+from ..settings import Settings
+from ..tune import tune
 
 
 def test_the_same_seed_finds_the_same_parameters(settings: Settings, contract: Contract) -> None:

@@ -6,10 +6,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from {{ package_name }}.contract import Contract, parse_contract
-from {{ package_name }}.data import load_table
-from {{ package_name }}.settings import Settings
-from {{ package_name }}.validation import (
+from ..contract import Contract, parse_contract
+from ..data import load_table
+from ..settings import Settings
+from ..validation import (
     InvalidDataError,
     ValidationReport,
     build_suite,
