@@ -4,7 +4,7 @@
 ``features.py``, ``model.py``, ``baseline.py``, ``commands.py`` and your own modules) and
 meets it through ``user.py``, the one interface; what your code may import from the kit is
 re-exported here. To change what the kit does, extend it from your side; see
-``docs/proto-to-mvp/extending.md``.
+``docs/extending.md``.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ _PUBLIC = {
     "Column": ".contract",
     "load_contract": ".contract",
     "load_valid": ".validation",
+    "load_table": ".data",
     "GroupBaseline": ".baselines",
     "Settings": ".settings",
     "ProjectError": ".errors",

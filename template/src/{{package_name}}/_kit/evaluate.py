@@ -1,4 +1,4 @@
-"""How models are judged: one holdout split, a few metrics per task, the comparison with the baseline."""
+"""How models are judged: a holdout split, metrics per task, the comparison with the baseline."""
 
 from __future__ import annotations
 
@@ -19,9 +19,7 @@ def score(
         return {
             "balanced_accuracy": float(metrics.balanced_accuracy_score(truth, predicted)),
             "accuracy": float(metrics.accuracy_score(truth, predicted)),
-            "f1_macro": float(
-                metrics.f1_score(truth, predicted, average="macro", zero_division=0)
-            ),
+            "f1_macro": float(metrics.f1_score(truth, predicted, average="macro", zero_division=0)),
         }
     return {
         "mae": float(metrics.mean_absolute_error(truth, predicted)),

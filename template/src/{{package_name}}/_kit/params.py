@@ -1,6 +1,6 @@
 """``params.json``: the parameters ``tune`` chose and the record of the search that chose them.
 
-    {"params": {PARAMETER: VALUE, ...}, "tuning": {"trials": 20, "best_score": 0.71, ...}}
+{"params": {PARAMETER: VALUE, ...}, "tuning": {"trials": 20, "best_score": 0.71, ...}}
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Hyperparameter search: Optuna over ``model.py``'s ``search_space``, timeboxed, seeded, repeatable.
+"""Hyperparameter search: Optuna over `model.py`'s `search_space`, timeboxed, seeded, repeatable.
 
 Each trial scores one set of parameters by cross-validation on the training rows: the same
 split (settings' seed and holdout size) that ``train`` fits on, so the holdout that judges the
