@@ -9,10 +9,10 @@ import time
 
 import numpy as np
 import pandas as pd
-from my_ml_project.contract import Contract, load_contract
-from my_ml_project.data import load_table
-from my_ml_project.schema import row_model
-from my_ml_project.validation import build_suite, validate_frame
+from my_ml_project._kit.contract import Contract, load_contract
+from my_ml_project._kit.data import load_table
+from my_ml_project._kit.schema import row_model
+from my_ml_project._kit.validation import build_suite, validate_frame
 
 NUMERIC = {"integer": pd.api.types.is_integer_dtype, "float": pd.api.types.is_numeric_dtype}
 

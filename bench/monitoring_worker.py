@@ -16,16 +16,16 @@ import time
 from pathlib import Path
 
 import pandas as pd
-from my_ml_project.contract import load_contract
-from my_ml_project.data import conform, load_table
-from my_ml_project.monitor import Window, monitor
-from my_ml_project.prediction_log import PredictionLog, read_log
-from my_ml_project.predictor import Prediction
-from my_ml_project.profile import load_profile
-from my_ml_project.registry import Registry
-from my_ml_project.schema import row_model
-from my_ml_project.settings import Settings
-from my_ml_project.validation import validate_frame
+from my_ml_project._kit.contract import load_contract
+from my_ml_project._kit.data import conform, load_table
+from my_ml_project._kit.monitor import Window, monitor
+from my_ml_project._kit.prediction_log import PredictionLog, read_log
+from my_ml_project._kit.predictor import Prediction
+from my_ml_project._kit.profile import load_profile
+from my_ml_project._kit.registry import Registry
+from my_ml_project._kit.schema import row_model
+from my_ml_project._kit.settings import Settings
+from my_ml_project._kit.validation import validate_frame
 
 BATCH = 1000
 
