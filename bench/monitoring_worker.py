@@ -72,7 +72,7 @@ def timed(steps: dict[str, float], name: str, function, *args, **kwargs):
 
 def main() -> None:
     path, rows = Path(sys.argv[1]), int(sys.argv[2])
-    settings = Settings.from_env()
+    settings = Settings.load()
     path.parent.mkdir(parents=True, exist_ok=True)
     for old in path.parent.glob(path.name + "*"):
         old.unlink()

@@ -1,37 +1,40 @@
-"""The project the gate inspects: its settings (``config.toml``) and the files git would commit."""
+"""The project the gate inspects: the working directory, its phase and the files git would commit.
+
+The phase is the ``phase`` answer in ``.copier-answers.yml`` (change it with ``copier update``);
+every other path is fixed by the template's layout.
+"""
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
-{%- if python_version != '3.10' %}
-import tomllib
-{%- endif %}
-from dataclasses import dataclass
+from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path, PurePosixPath
-from typing import Any
-{%- if python_version == '3.10' %}
+from typing import Any, TypeVar
+
+from ..identity import ANSWERS, PACKAGE, answer
 
 if sys.version_info >= (3, 11):
     import tomllib
-else:
+else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
-{%- endif %}
 
-ROOT = Path(__file__).resolve().parents[1]
 PHASES = ("prototype", "mvp")
-PATH_KEYS = (
-    "tests",
-    "unit_tests",
-    "integration_tests",
-    "scratch",
-    "coverage_data",
-    "acceptance",
-    "checklist",
-    "docs",
-)
+# Relative to the project root, as POSIX paths.
+SRC = f"src/{PACKAGE}"
+KIT = f"{SRC}/_kit"
+TESTS = "tests"
+UNIT_TESTS = "tests/unit"
+INTEGRATION_TESTS = "tests/integration"
+SCRATCH = "scratch"
+COVERAGE_DATA = ".coverage"
+ACCEPTANCE = "ACCEPTANCE.toml"
+CHECKLIST = ".github/pull_request_template.md"
+DOCS = "docs/mvp-checklist.md"
+SET_PHASE = "copier update --data phase=mvp|prototype"
+
+T = TypeVar("T")
 
 
 class GateError(Exception):
@@ -60,41 +63,32 @@ def git(root: Path, *args: str) -> str:
     return result.stdout
 
 
-@dataclass(frozen=True)
-class Config:
-    phase: str
-    package: str
-    paths: dict[str, str]
-
-    @property
-    def src(self) -> str:
-        return f"src/{self.package}"
-
-
-def load_config(path: Path) -> Config:
-    """Read ``config.toml``; GateError naming the setting that is wrong."""
-    raw = load_toml(path)
-    phase, package, paths = raw.get("phase"), raw.get("package"), raw.get("paths", {})
+def read_phase(root: Path) -> str:
+    """The phase answer; GateError saying how to set it when it is missing or unknown."""
+    phase = answer("phase", root / ANSWERS)
+    if phase is None:
+        raise GateError(f"{ANSWERS} records no phase: run `{SET_PHASE}`")
     if phase not in PHASES:
-        raise GateError(f"{path.name}: phase must be one of {', '.join(PHASES)}, not {phase!r}")
-    if not isinstance(package, str) or not package.isidentifier():
-        raise GateError(f"{path.name}: package must be the import name, not {package!r}")
-    missing = [key for key in PATH_KEYS if not isinstance(paths.get(key), str)]
-    if missing:
-        raise GateError(f"{path.name}: [paths] needs {', '.join(missing)}")
-    return Config(phase=phase, package=package, paths=paths)
+        raise GateError(f"{ANSWERS}: phase {phase!r} is not prototype or mvp: run `{SET_PHASE}`")
+    return phase
 
 
 class Project:
-    """A project root and its gate settings. File names are POSIX paths relative to the root."""
+    """The project in the working directory. File names are POSIX paths relative to its root."""
 
-    def __init__(self, root: Path = ROOT) -> None:
-        self.root = root
-        self.config = load_config(root / "gate" / "config.toml")
-        self._answers: dict[tuple[str, ...], subprocess.CompletedProcess[str]] = {}
+    def __init__(self) -> None:
+        self.root = Path.cwd()
+        if not (self.root / "pyproject.toml").is_file():
+            raise GateError(f"no pyproject.toml in {self.root}: run the gate from the project root")
+        self.phase = read_phase(self.root)
+        self.package = PACKAGE
+        self._shared: dict[str, Any] = {}
 
-    def path(self, key: str) -> str:
-        return self.config.paths[key]
+    def shared(self, key: str, compute: Callable[[], T]) -> T:
+        """``compute()`` once per gate run: checks that need the same answer share it."""
+        if key not in self._shared:
+            self._shared[key] = compute()
+        return self._shared[key]
 
     @cached_property
     def files(self) -> frozenset[str]:
@@ -110,30 +104,6 @@ class Project:
             for name in self.files
             if name.endswith(suffix) and PurePosixPath(folder) in PurePosixPath(name).parents
         )
-
-    def run_package(self, *args: str) -> subprocess.CompletedProcess[str]:
-        """Run the project's own command line (``python -m <package> ...``) from the root.
-
-        Each command runs once per gate run: checks that need the same answer share it.
-        """
-        if args not in self._answers:
-            self._answers[args] = subprocess.run(
-                [sys.executable, "-m", self.config.package, *args],
-                cwd=self.root,
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-        return self._answers[args]
-
-    def package_json(self, *args: str) -> Any:
-        """The JSON a project command prints; GateError with its error when it prints none."""
-        result = self.run_package(*args)
-        try:
-            return json.loads(result.stdout)
-        except json.JSONDecodeError:
-            lines = result.stderr.strip().splitlines() or [f"exit code {result.returncode}"]
-            raise GateError(f"{args[0]} could not run: {lines[-1]}") from None
 
     def read(self, name: str) -> str:
         try:

@@ -6,12 +6,14 @@ from pathlib import Path
 import pytest
 
 from ..contract import Contract, ContractError, load_contract, parse_contract
+from ..tasks import CLASSIFICATION, REGRESSION
 
-TARGET = "{{ 'arrival' if problem_type == 'classification' else 'delivery_minutes' }}"
+# The example data's target, per task: a label (on time or late) or a number (minutes).
+TARGETS = {CLASSIFICATION: "arrival", REGRESSION: "delivery_minutes"}
 
 
 def test_shipped_contract_describes_the_example_data(contract: Contract) -> None:
-    assert contract.target.name == TARGET
+    assert contract.target.name == TARGETS[contract.task]
     assert contract.feature_names == ["region", "distance_km", "items", "hour", "courier_rating"]
     assert contract.numeric_features == ["distance_km", "items", "hour", "courier_rating"]
     assert contract.categorical_features == ["region"]
@@ -25,9 +27,70 @@ def test_unknown_column_lookup_raises_key_error(contract: Contract) -> None:
         contract.column("no_such_column")
 
 
+@pytest.mark.parametrize(
+    ("target", "task"),
+    [
+        ({"type": "category", "allowed": ["yes", "no"]}, CLASSIFICATION),
+        ({"type": "boolean"}, CLASSIFICATION),
+        ({"type": "float"}, REGRESSION),
+        ({"type": "integer"}, REGRESSION),
+    ],
+)
+def test_the_target_type_decides_the_task(target: dict[str, object], task: str) -> None:
+    raw = {"columns": {"x": {"type": "float"}, "y": {"role": "target", **target}}}
+    assert parse_contract(raw).task == task
+
+
+def test_the_shipped_target_matches_its_task(contract: Contract) -> None:
+    if contract.task == CLASSIFICATION:
+        assert contract.target.type == "category"
+        assert set(contract.target.allowed or ()) == {"on_time", "late"}
+    else:
+        assert contract.target.type == "float"
+        assert contract.target.allowed is None
+
+
 def test_fingerprint_is_stable_and_tracks_rules(contract: Contract) -> None:
     assert contract.fingerprint() == load_contract().fingerprint()
     changed = dataclasses.replace(contract, min_rows=contract.min_rows + 1)
+    assert changed.fingerprint() != contract.fingerprint()
+
+
+def _with_column(contract: Contract, name: str, **changes: object) -> Contract:
+    columns = tuple(
+        dataclasses.replace(column, **changes) if column.name == name else column
+        for column in contract.columns
+    )
+    return dataclasses.replace(contract, columns=columns)
+
+
+def test_fingerprint_ignores_descriptions(contract: Contract) -> None:
+    reworded = dataclasses.replace(contract, description="Reworded.")
+    reworded = _with_column(reworded, "hour", description="Reworded too.")
+    assert reworded != contract
+    assert reworded.fingerprint() == contract.fingerprint()
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"max": 22}, {"nullable": True}, {"type": "float"}, {"role": "id"}],
+)
+def test_fingerprint_changes_with_any_column_rule(
+    contract: Contract, changes: dict[str, object]
+) -> None:
+    assert _with_column(contract, "hour", **changes).fingerprint() != contract.fingerprint()
+
+
+def test_fingerprint_changes_with_the_target(contract: Contract) -> None:
+    """Another target type is another task: a model trained for one cannot serve the other."""
+    target = contract.target
+    other = (
+        {"type": "float", "allowed": None}
+        if contract.task == CLASSIFICATION
+        else {"type": "category", "allowed": ("low", "high"), "min": None, "max": None}
+    )
+    changed = _with_column(contract, target.name, **other)
+    assert changed.task != contract.task
     assert changed.fingerprint() != contract.fingerprint()
 
 
