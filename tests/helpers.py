@@ -8,11 +8,13 @@ import re
 import shutil
 import subprocess
 import tarfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import copier
+import jinja2
+import pathspec
 import yaml
 
 # `uv run` exports the path of its own binary; prefer it over a `uv` on PATH, which may be a
@@ -22,6 +24,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE_DIR = REPO_ROOT / "template"
 COPIER_YML = REPO_ROOT / "copier.yml"
 JUNK = ("__pycache__", "*.py[co]", ".pytest_cache", ".ruff_cache", ".venv", ".DS_Store")
+ANSWERS_FILE = ".copier-answers.yml"
 
 # Answers that --defaults gives, spelled out so tests can say what they change.
 DEFAULTS: dict[str, str] = {
@@ -183,3 +186,37 @@ def text_files(root: Path) -> list[Path]:
         for path in root.rglob("*")
         if path.is_file() and not skip.intersection(path.relative_to(root).parts)
     )
+
+
+def kit_dir(project: Path, package: str = DEFAULTS["package_name"]) -> Path:
+    """The template's wing of a generated project: ``src/<package>/_kit``."""
+    return project / "src" / package / "_kit"
+
+
+def skip_if_exists(answers: Mapping[str, str] | None = None) -> list[str]:
+    """copier.yml's ``_skip_if_exists`` patterns, rendered with ``answers`` over the defaults."""
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
+    context = {**DEFAULTS, **(answers or {})}
+    return [env.from_string(entry).render(context) for entry in copier_config()["_skip_if_exists"]]
+
+
+def path_matcher(patterns: Sequence[str]) -> Callable[[str], bool]:
+    """Whether a project path (POSIX, relative) matches ``patterns`` as Copier matches them."""
+    # Copier uses pathspec's gitignore flavour (gitwildmatch before pathspec 1.0).
+    flavour = "gitignore" if int(pathspec.__version__.split(".")[0]) >= 1 else "gitwildmatch"
+    return pathspec.PathSpec.from_lines(flavour, patterns).match_file
+
+
+def user_owned_matcher(answers: Mapping[str, str] | None = None) -> Callable[[str], bool]:
+    """Whether a project path is the user's (``_skip_if_exists``): updates never touch it."""
+    return path_matcher(skip_if_exists(answers))
+
+
+def template_owned(project: Path, answers: Mapping[str, str] | None = None) -> set[str]:
+    """Paths of a fresh render that ``copier update`` replaces: not the user's, not the answers."""
+    is_users = user_owned_matcher(answers)
+    return {
+        relative
+        for relative in (p.relative_to(project).as_posix() for p in text_files(project))
+        if relative != ANSWERS_FILE and not is_users(relative)
+    }

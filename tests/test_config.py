@@ -4,8 +4,20 @@ from __future__ import annotations
 
 import re
 import sys
+from pathlib import Path
 
-from helpers import JUNK, TEMPLATE_DIR, copier_config, questions
+from helpers import (
+    DEFAULTS,
+    JUNK,
+    TEMPLATE_DIR,
+    copier_config,
+    kit_dir,
+    path_matcher,
+    questions,
+    render,
+    skip_if_exists,
+    text_files,
+)
 
 UNSAFE_SETTINGS = ("_tasks", "_migrations", "_jinja_extensions", "_external_data")
 JINJA = re.compile(r"{{|{%|{#")
@@ -59,3 +71,50 @@ def test_only_jinja_files_contain_jinja_and_every_jinja_file_needs_it() -> None:
             assert JINJA.search(text), f"{relative}: nothing to render; drop the .jinja suffix"
         else:
             assert not JINJA.search(text.replace("${{", "")), f"{relative}: Jinja in a plain file"
+
+
+def test_skip_if_exists_entries_need_no_answers() -> None:
+    """Copier 9.19.1 renders these patterns before it loads the answers when the project lacks
+    a file the template generated (a seed the user deleted, or removed on purpose to get the new
+    one); a `{{ package_name }}` then aborts every update with "'package_name' is undefined".
+    Globs need no answers: `src/*/model.py` matches the one package folder.
+    """
+    with_jinja = [entry for entry in copier_config()["_skip_if_exists"] if JINJA.search(entry)]
+    assert not with_jinja, f"use globs instead of Jinja in _skip_if_exists: {with_jinja}"
+
+
+def test_every_skip_if_exists_entry_is_a_rendered_file(template_src: Path, tmp_path: Path) -> None:
+    """A stale entry would protect nothing, or a file the user never sees."""
+    project = render(template_src, tmp_path / "project")
+    rendered = [path.relative_to(project).as_posix() for path in text_files(project)]
+    for entry in skip_if_exists():
+        assert any(map(path_matcher([entry]), rendered)), (
+            f"_skip_if_exists: {entry!r} names no file of a rendered project"
+        )
+
+
+def test_the_kit_has_no_jinja_files() -> None:
+    kit = TEMPLATE_DIR / "src" / "{{package_name}}" / "_kit"
+    assert kit.is_dir()
+    rendered_by_jinja = [str(path.relative_to(kit)) for path in kit.rglob("*.jinja")]
+    assert not rendered_by_jinja, f"the kit is the same in every project: {rendered_by_jinja}"
+
+
+def test_the_kit_is_byte_identical_whatever_the_answers(template_src: Path, tmp_path: Path) -> None:
+    other = {
+        "project_name": "Delivery Times",
+        "package_name": "eta_model",
+        "problem_type": "regression",
+        "python_version": "3.13",
+        "license": "Apache-2.0",
+        "phase": "mvp",
+    }
+    assert all(other[key] != DEFAULTS.get(key) for key in other)
+    first = kit_dir(render(template_src, tmp_path / "first"))
+    second = kit_dir(render(template_src, tmp_path / "second", **other), other["package_name"])
+    first_files = {p.relative_to(first).as_posix(): p.read_bytes() for p in text_files(first)}
+    second_files = {p.relative_to(second).as_posix(): p.read_bytes() for p in text_files(second)}
+    assert first_files, "no kit rendered"
+    assert sorted(first_files) == sorted(second_files), "the kit's files depend on the answers"
+    differ = [name for name, data in first_files.items() if second_files[name] != data]
+    assert not differ, f"kit files that depend on the answers: {differ}"

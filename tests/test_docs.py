@@ -1,13 +1,18 @@
 """The documentation site builds strictly, and the pages that could drift are tied to the template.
 
 - the site: `mkdocs build --strict` passes, and fails on a broken link or anchor;
-- the questions reference and file excerpts: made by docs/hooks/generated.py at build time;
-- the tour: names every file and folder of the default project, and nothing else;
+- the questions reference, file excerpts and embedded pages: made by docs/hooks/generated.py;
+- the ownership map (the project's docs/ownership.md, which the tour embeds): names every file
+  and folder of the default project with its owner, and calls "you" exactly what copier.yml's
+  _skip_if_exists protects from updates;
+- the tour: its table of the kit names every kit module;
+- the project's own docs: README links resolve, docs/settings.md lists every setting;
 - the quickstart: every command on the page runs, in order, in a fresh folder (slow).
 """
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import re
 import shutil
@@ -17,14 +22,29 @@ from types import ModuleType, SimpleNamespace
 
 import pytest
 import yaml
-from helpers import DEFAULTS, REPO_ROOT, make_template_repo, questions, render, run, text_files
+from helpers import (
+    DEFAULTS,
+    REPO_ROOT,
+    TEMPLATE_DIR,
+    make_template_repo,
+    path_matcher,
+    questions,
+    render,
+    run,
+    skip_if_exists,
+    text_files,
+    user_owned_matcher,
+)
 
 DOCS = REPO_ROOT / "docs"
 MKDOCS = Path(sys.executable).with_name("mkdocs")
 # Material for MkDocs prints a banner about its end of life on every build unless told not to.
 QUIET = {"NO_MKDOCS_2_WARNING": "1"}
-OWNERS = {"template", "user", "shared", "Copier"}
+PACKAGE = DEFAULTS["package_name"]
+OWNERS = {"you", "template (kit)", "template (standards)", "copier"}
+KIT = f"src/{PACKAGE}/_kit/"
 CODE_SPAN = re.compile(r"`([^`]+)`")
+MAP_MARKER = "<!-- render: page docs/ownership.md -->"
 
 
 def _hook() -> ModuleType:
@@ -68,6 +88,8 @@ def test_site_builds_strictly_with_generated_sections(tmp_path: Path) -> None:
     tour = pages["tour.md"].read_text(encoding="utf-8")
     assert "max-complexity" in tour, "the ruff excerpt is missing from the tour"
     assert "[columns.region]" in tour, "the contract excerpt is missing from the tour"
+    assert 'id="who-owns-what"' in tour, "the ownership map is missing from the tour"
+    assert "template (kit)" in tour
 
 
 def test_strict_build_fails_on_broken_links_and_anchors(tmp_path: Path) -> None:
@@ -87,7 +109,7 @@ def test_strict_build_fails_on_broken_links_and_anchors(tmp_path: Path) -> None:
 def test_readme_links_resolve() -> None:
     readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
     targets = re.findall(r"\]\(((?!https?://)[^)#]+)", readme)
-    assert "docs/quickstart.md" in targets
+    assert {"docs/quickstart.md", "docs/tour.md"} <= set(targets)
     for target in targets:
         assert (REPO_ROOT / target).exists(), f"README.md links to missing {target}"
 
@@ -123,20 +145,15 @@ def hook_with_render() -> ModuleType:
 
 
 def test_file_excerpts_come_from_the_rendered_project(hook_with_render: ModuleType) -> None:
+    path = "src/<package>/_kit/ruff.toml"
     block = hook_with_render.expand(
-        [
-            "file",
-            "pyproject.toml",
-            "from=[tool.ruff.lint.mccabe]",
-            "to=[tool.ruff.lint.flake8-tidy-imports.banned-api]",
-        ]
+        ["file", path, "from=[lint.mccabe]", "to=[lint.flake8-tidy-imports.banned-api]"]
     )
-    assert (
-        block
-        == '```toml title="pyproject.toml"\n[tool.ruff.lint.mccabe]\nmax-complexity = 10\n```\n'
-    )
+    assert block == f'```toml title="{path}"\n[lint.mccabe]\nmax-complexity = 10\n```\n'
     tree = hook_with_render.expand(["tree"])
-    assert "    <package>/\n        __init__.py\n" in tree
+    assert "    <package>/\n        _kit/\n" in tree
+    page = hook_with_render.expand(["page", "docs/ownership.md"])
+    assert page.startswith("# Who owns what\n")
 
 
 @pytest.mark.parametrize(
@@ -157,7 +174,12 @@ def test_markers_that_cannot_be_honoured_stop_the_build(
     assert "page.md" in str(error.value)
 
 
-# --- the tour --------------------------------------------------------------------------------
+# --- the ownership map --------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def default_project(template_src: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return render(template_src, tmp_path_factory.mktemp("docs") / "project")
 
 
 def _tables(markdown: str) -> list[tuple[list[str], list[list[str]]]]:
@@ -178,43 +200,135 @@ def _cells(row: str) -> list[str]:
     return [cell.strip() for cell in re.split(r"(?<!\\)\|", row.strip())[1:-1]]
 
 
-def tour_entries(markdown: str) -> dict[str, str]:
-    """Paths the tour names, with their owner: code spans in its Path and Test columns."""
+def map_entries(markdown: str) -> dict[str, str]:
+    """Paths the map names (code spans in a Path column), with their owner."""
     entries = {}
     for header, rows in _tables(markdown):
         if "Path" not in header:
             continue
-        assert "Owner" in header, f"tour table {header} has no Owner column"
+        assert "Owner" in header, f"map table {header} has no Owner column"
         for cells in rows:
             owner = cells[header.index("Owner")]
             assert owner in OWNERS, f"{cells[0]}: owner {owner!r} is not one of {OWNERS}"
-            for column in ("Path", "Test"):
-                if column in header:
-                    for path in CODE_SPAN.findall(cells[header.index(column)]):
-                        entries[path.replace("<package>", DEFAULTS["package_name"])] = owner
+            for path in CODE_SPAN.findall(cells[header.index("Path")]):
+                entries[path] = owner
     return entries
 
 
-def test_tour_names_every_file_and_folder_and_nothing_else(
-    template_src: Path, tmp_path: Path
-) -> None:
-    project = render(template_src, tmp_path / "project")
+def owner_of(path: str, entries: dict[str, str]) -> str | None:
+    """The owner of the path itself or, failing that, of its nearest named folder."""
+    candidates = [path] + [path[: i + 1] for i in range(len(path) - 1, -1, -1) if path[i] == "/"]
+    return next((entries[c] for c in candidates if c in entries), None)
+
+
+def _project_paths(project: Path) -> tuple[set[str], set[str]]:
     files = {path.relative_to(project).as_posix() for path in text_files(project)}
-    folders = {str(Path(path).parent) + "/" for path in files} - {"./"}
-    folders |= {str(Path(folder).parent) + "/" for folder in folders} - {"./"}
-    named = tour_entries((DOCS / "tour.md").read_text(encoding="utf-8"))
-
-    undescribed = sorted((files | folders) - set(named))
-    assert not undescribed, f"add rows to docs/tour.md for {undescribed}"
-    missing = sorted(set(named) - (files | folders))
-    assert not missing, f"docs/tour.md names paths the default project does not have: {missing}"
+    folders = {f"{parent}/" for path in files for parent in map(str, Path(path).parents)}
+    return files, folders - {"./"}
 
 
-def test_tour_explains_every_owner_it_uses() -> None:
+def test_the_tour_embeds_the_map() -> None:
     tour = (DOCS / "tour.md").read_text(encoding="utf-8")
-    legend = next(rows for header, rows in _tables(tour) if header[0] == "Owner")
+    assert MAP_MARKER in tour.splitlines()
+    assert "| Owner |" not in tour, "the map is written once, in template/docs/ownership.md"
+
+
+def test_the_tour_says_what_each_kit_module_is_for(default_project: Path) -> None:
+    kit = default_project / KIT
+    parts = {f"{p.name}/" if p.is_dir() else p.name for p in kit.iterdir()} - {"__init__.py"}
+    tour = (DOCS / "tour.md").read_text(encoding="utf-8")
+    table = next(rows for header, rows in _tables(tour) if header[0] == "Job")
+    named = {span for row in table for span in CODE_SPAN.findall(row[1])}
+    assert sorted(parts - named) == [], "add these to the tour's table of the kit"
+    assert sorted(n for n in named - parts if n.endswith(".py")) == [], "gone from the kit"
+
+
+def test_the_map_names_every_file_and_folder_and_nothing_else(default_project: Path) -> None:
+    files, folders = _project_paths(default_project)
+    named = map_entries((default_project / "docs/ownership.md").read_text(encoding="utf-8"))
+
+    # Kit files are covered by their folder; everything else is named one by one.
+    unnamed = sorted(p for p in files | folders if p not in named and not p.startswith(KIT))
+    assert not unnamed, f"add rows to template/docs/ownership.md.jinja for {unnamed}"
+    assert not [path for path in files if owner_of(path, named) is None]
+    # A path the template does not render is one the user or a command creates at the root.
+    extra = sorted(p for p in set(named) - files - folders if "/" in p.rstrip("/"))
+    assert not extra, f"the map names paths the default project does not have: {extra}"
+    assert all(named[p] == "you" for p in set(named) - files - folders)
+
+
+def test_the_map_calls_yours_exactly_what_updates_never_touch(default_project: Path) -> None:
+    files, _ = _project_paths(default_project)
+    named = map_entries((default_project / "docs/ownership.md").read_text(encoding="utf-8"))
+    protected = user_owned_matcher()
+
+    for pattern in skip_if_exists():
+        matched = sorted(filter(path_matcher([pattern]), files))
+        assert matched, f"_skip_if_exists has {pattern}, which the default project lacks"
+        for path in matched:
+            assert named.get(path) == "you", f"{path} is in _skip_if_exists: the map must say you"
+    for path in sorted(files):
+        yours = owner_of(path, named) == "you"
+        assert yours == protected(path), (
+            f"{path}: the map says {owner_of(path, named)!r}, but copier update "
+            + ("replaces it" if yours else "never touches it (_skip_if_exists)")
+        )
+
+
+def test_the_map_explains_every_owner_it_uses(default_project: Path) -> None:
+    markdown = (default_project / "docs/ownership.md").read_text(encoding="utf-8")
+    legend = next(rows for header, rows in _tables(markdown) if header[0] == "Owner")
     assert {row[0] for row in legend} == OWNERS
-    assert set(tour_entries(tour).values()) <= OWNERS
+    assert set(map_entries(markdown).values()) == OWNERS
+
+
+# --- the project's own docs ------------------------------------------------------------------
+
+
+def test_the_project_readme_and_docs_link_to_files_that_exist(default_project: Path) -> None:
+    pages = [default_project / "README.md", *sorted((default_project / "docs").glob("*.md"))]
+    readme = pages[0].read_text(encoding="utf-8")
+    for page in ("ownership", "settings", "extending", "updating", "mvp-checklist"):
+        assert f"(docs/{page}.md)" in readme, f"the README does not link docs/{page}.md"
+    for page in pages:
+        for target in re.findall(r"\]\(((?!https?://|#)[^)#]+)", page.read_text(encoding="utf-8")):
+            assert (page.parent / target).exists(), f"{page.name} links to missing {target}"
+
+
+def _settings_fields() -> dict[str, str]:
+    """Each field of the kit's Settings with its default, as written in settings.py."""
+    source = (TEMPLATE_DIR / "src/{{package_name}}/_kit/settings.py").read_text(encoding="utf-8")
+    settings = next(
+        node
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.ClassDef) and node.name == "Settings"
+    )
+    fields = {}
+    for statement in settings.body:
+        if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
+            if statement.target.id == "model_config":
+                continue
+            value = statement.value
+            while isinstance(value, ast.Call):  # Field(default, ...) and Path("...")
+                value = value.args[0]
+            fields[statement.target.id] = str(ast.literal_eval(value))
+    return fields
+
+
+def test_the_settings_page_lists_every_setting_with_its_default(default_project: Path) -> None:
+    markdown = (default_project / "docs/settings.md").read_text(encoding="utf-8")
+    header, rows = next(t for t in _tables(markdown) if "Environment variable" in t[0])
+    listed = {}
+    for cells in rows:
+        names = CODE_SPAN.findall(cells[0])
+        assert set(names) & set(_settings_fields()), f"{names}: no such setting in settings.py"
+        env = f"`{PACKAGE.upper()}_{names[0].upper()}`"
+        assert cells[header.index("Environment variable")] == env, cells
+        for name in names:
+            listed[name] = CODE_SPAN.findall(cells[header.index("Default")])[0]
+    fields = _settings_fields()
+    assert fields, "no fields found in settings.py"
+    assert {name: listed.get(name) for name in fields} == fields
 
 
 # --- the quickstart --------------------------------------------------------------------------
@@ -272,7 +386,7 @@ def test_quickstart_commands_work_as_written(template_src: Path, tmp_path: Path)
     result = run(["bash", "-euxo", "pipefail", str(script)], work, env=QUICKSTART_ENV)
 
     project = work / DEFAULTS["project_slug"]
-    assert "baseline (per region) on 200 holdout rows" in result.stdout
+    assert "baseline (most frequent label per region) on 200 holdout rows" in result.stdout
     assert "the model beats the baseline on balanced_accuracy; v1 is now current" in result.stdout
     assert '{"status":"ready","model_version":"v1"}' in result.stdout
     answer = r'\{"prediction":"\w+","probabilities":\{[^}]*\},"model_version":"v1"\}'

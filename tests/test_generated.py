@@ -54,9 +54,16 @@ def test_console_script_and_every_subcommand_have_help(project: Path) -> None:
         assert help_text.startswith(f"usage: {slug} {name}"), help_text
 
 
+def test_the_package_runs_as_a_module_through_the_kit(project: Path) -> None:
+    """The user's __main__.py hands over to the kit's command line."""
+    top = _uv(project, "python", "-m", "my_ml_project", "--help").stdout
+    assert re.search(r"^\s{4}gate\s", top, flags=re.MULTILINE), top
+
+
 def test_baseline_command_scores_the_example_data(project: Path) -> None:
     out = _uv(project, "my-ml-project", "baseline").stdout
-    assert "baseline (per region) on 200 holdout rows" in out
+    rule = r"(most frequent label|mean target) per region"  # classification | regression
+    assert re.search(rf"baseline \({rule}\) on 200 holdout rows", out), out
 
 
 def test_validate_passes_the_example_and_reports_a_broken_copy(project: Path) -> None:

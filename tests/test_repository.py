@@ -47,4 +47,4 @@ def test_readme_generate_command_works(tmp_path: Path) -> None:
     """Run the README's first command as written, only with a temporary destination."""
     command = COMMANDS[0].replace("../my-ml-project", str(tmp_path / "my-ml-project"))
     run(["bash", "-c", command], REPO_ROOT)
-    assert (tmp_path / "my-ml-project/src/my_ml_project/cli.py").is_file()
+    assert (tmp_path / "my-ml-project/src/my_ml_project/_kit/cli.py").is_file()

@@ -69,3 +69,4 @@ def test_slug_and_package_are_derived_from_the_name(
     project = render(template_src, tmp_path / "out", **answers)
     assert f'name = "{slug}"' in (project / "pyproject.toml").read_text(encoding="utf-8")
     assert (project / "src" / package / "__init__.py").is_file()
+    assert (project / "src" / package / "_kit" / "cli.py").is_file()

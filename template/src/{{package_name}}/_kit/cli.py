@@ -125,9 +125,12 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
     )
     card.add_argument("--check", action="store_true", help="exit 1 if it is missing or stale")
     card.add_argument("--format", choices=["text", "json"], default="text")
-    gate = _command(
-        commands, "gate", run_gate, "The MVP gate: what is ready, what blocks (gate --help)."
+    # The gate parses its own arguments (gate/__main__.py), its --help included.
+    gate = commands.add_parser(
+        "gate", add_help=False, help="The MVP gate: what is ready, what blocks (gate --help)."
     )
+    gate.set_defaults(handler=run_gate)
+    gate.add_argument("-h", "--help", action="store_true", dest="gate_help", help=argparse.SUPPRESS)
     gate.add_argument("gate_args", nargs=argparse.REMAINDER, help="check | pr-body ...")
     register_commands(commands)
     return parser
@@ -313,7 +316,7 @@ def run_model_card(args: argparse.Namespace, settings: Settings) -> int:
 def run_gate(args: argparse.Namespace, settings: Settings) -> int:
     from .gate.__main__ import main as gate_main
 
-    return gate_main(args.gate_args or ["check"])
+    return gate_main(["--help"] if args.gate_help else args.gate_args or ["check"])
 
 
 def _verify(registry: Any, version: str | None, *, json_output: bool) -> int:

@@ -57,7 +57,7 @@ def draft_contract(
     task = "classification" if kinds[chosen] in ("category", "boolean") else "regression"
     header = [
         f"# DRAFT drafted from {source} ({len(frame)} rows): review every rule, then delete",
-        "# this line. Rules: type, role, nullable, min/max, allowed (see docs/settings.md).",
+        "# this line. Rules: type, role, nullable, min/max, allowed (see docs/extending.md).",
         "",
         "[table]",
         f"name = {_toml(name)}",

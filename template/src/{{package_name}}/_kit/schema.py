@@ -2,7 +2,7 @@
 
 A payload is checked against these pydantic models in microseconds, where a Great Expectations
 run costs tens of milliseconds, so serving holds requests to the contract's rules without
-importing Great Expectations. ``tests/unit/test_schema.py`` checks both agree row by row.
+importing Great Expectations. ``tests/test_schema.py`` checks both agree row by row.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, create_model
 
 from .contract import Column, Contract
+from .tasks import CLASSIFICATION
 
 
 def _number(value: Any) -> Any:
@@ -88,8 +89,8 @@ def prediction_model(contract: Contract) -> type[BaseModel]:
     description = f"predicted {target.name}" + (
         f": {target.description}" if target.description else ""
     )
-    if target.type == "category":
-        labels: Any = Literal[tuple(target.allowed or ())]
+    if contract.task == CLASSIFICATION:  # labels as text; a boolean target's are False, True
+        labels: Any = Literal[tuple(target.allowed or ("False", "True"))]
         return create_model(
             title,
             prediction=(labels, Field(description=description)),

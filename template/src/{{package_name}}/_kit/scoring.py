@@ -7,7 +7,7 @@ linear model) into arrays. A row's score is then its scaled numbers times their 
 for each category column, the weight of the row's category (what a one-hot column times its
 weight adds up to). Any other pipeline gets None and is scored by scikit-learn itself: slower,
 same answers. A single row (a request) is scored in plain Python: on arrays of one row, each
-NumPy call costs more than the arithmetic. ``tests/unit/test_scoring.py`` checks all paths agree.
+NumPy call costs more than the arithmetic. ``tests/test_scoring.py`` checks all paths agree.
 """
 
 from __future__ import annotations

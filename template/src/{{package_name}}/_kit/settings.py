@@ -9,10 +9,12 @@ relative to the working directory (the project root) unless absolute.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -25,22 +27,22 @@ from .identity import PACKAGE
 
 ENV_PREFIX = f"{PACKAGE.upper()}_"
 PYPROJECT_TABLE = ("tool", "proto-to-mvp")
+# Settings whose short name (pyproject.toml key, <PREFIX><NAME> variable) is not the field's.
+SHORT_NAMES = {"data_path": "data", "params_path": "params"}
 
 
 class SettingsError(ProjectError):
     """A setting has a value that cannot be used; the message names it."""
 
 
-def _name(field: str, env: str) -> Any:
-    """A field set by its own name in code and pyproject.toml, and by ``<PREFIX><env>``."""
-    return Field(validation_alias=AliasChoices(field, f"{ENV_PREFIX}{env}"))
+def _short(field: str) -> str:
+    return SHORT_NAMES.get(field, field)
 
 
 class Settings(BaseSettings):
     """Where things live, how runs are seeded, and the service's limits."""
 
     model_config = SettingsConfigDict(
-        env_prefix=ENV_PREFIX,
         frozen=True,
         extra="forbid",
         populate_by_name=True,
@@ -48,13 +50,11 @@ class Settings(BaseSettings):
     )
 
     data_path: Path = Field(
-        Path("data/example/deliveries.csv"),
-        validation_alias=AliasChoices("data_path", "data", f"{ENV_PREFIX}DATA"),
+        Path("data/example/deliveries.csv"), validation_alias=AliasChoices("data_path", "data")
     )
     models_dir: Path = Path("models")
     params_path: Path = Field(
-        Path("params.json"),
-        validation_alias=AliasChoices("params_path", "params", f"{ENV_PREFIX}PARAMS"),
+        Path("params.json"), validation_alias=AliasChoices("params_path", "params")
     )
     seed: int = 42
     test_size: float = Field(0.2, gt=0.0, lt=1.0)
@@ -81,17 +81,39 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings, env_settings, PyprojectTomlConfigSettingsSource(settings_cls))
+        pyproject = PyprojectTomlConfigSettingsSource(settings_cls)
+        return (init_settings, _Environment(settings_cls), pyproject)
 
     @classmethod
     def load(cls, **overrides: Any) -> Settings:
         """The settings, or SettingsError naming the first setting that is wrong."""
+        # Field names, so an override outranks the environment whichever name it was given by.
+        fields = {short: field for field, short in SHORT_NAMES.items()}
+        overrides = {fields.get(name, name): value for name, value in overrides.items()}
         try:
             return cls(**overrides)
         except ValidationError as exc:
             error = exc.errors()[0]
-            where = ".".join(str(part) for part in error["loc"]) or "settings"
+            name = _short(".".join(str(part) for part in error["loc"]) or "settings")
             raise SettingsError(
-                f"invalid setting {where} ({ENV_PREFIX}{where.upper()} or "
-                f"[tool.proto-to-mvp] in pyproject.toml): {error['msg']}"
+                f"invalid setting {name} ({ENV_PREFIX}{name.upper()} or {name} in "
+                f"[tool.proto-to-mvp] of pyproject.toml): {error['msg']}"
             ) from None
+
+
+class _Environment(PydanticBaseSettingsSource):
+    """``<PREFIX><NAME>`` variables, and only those: a bare ``DATA`` in the shell is no setting.
+
+    (pydantic-settings' own source reads a field's aliases unprefixed.)
+    """
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # unused: __call__ reads every setting at once
+
+    def __call__(self) -> dict[str, Any]:
+        found = {}
+        for field in self.settings_cls.model_fields:
+            variable = f"{ENV_PREFIX}{_short(field).upper()}"
+            if variable in os.environ:
+                found[field] = os.environ[variable]
+        return found

@@ -14,6 +14,7 @@ name here is checked when first used, and a missing one is a one-line error nami
 from __future__ import annotations
 
 import argparse
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import import_module
 from types import ModuleType
@@ -58,15 +59,26 @@ class ModelSpec:
     defaults: dict[str, Any]
 
     def search_space(self, trial: Any) -> dict[str, Any]:
-        return dict(_attribute("model", "search_space")(trial, self.task))
+        """One trial's parameters; each must have a default (params.json takes no others)."""
+        params = dict(_attribute("model", "search_space")(trial, self.task))
+        unknown = sorted(set(params) - set(self.defaults))
+        if unknown:
+            raise InterfaceError(
+                f"src/{PACKAGE}/model.py: search_space draws {unknown}, which "
+                f"default_params({self.task!r}) lacks; give each a default"
+            )
+        return params
 
 
 def model_spec(contract: Contract) -> ModelSpec:
     task = contract.task
-    metric = _attribute("model", "PRIMARY_METRIC").get(task)
-    if metric not in METRICS[task]:
+    metrics = _attribute("model", "PRIMARY_METRIC")
+    metric = metrics.get(task) if isinstance(metrics, Mapping) else None
+    if not isinstance(metric, str) or metric not in METRICS[task]:
         allowed = ", ".join(METRICS[task])
-        raise InterfaceError(f"model.py PRIMARY_METRIC[{task!r}] must be one of {allowed}")
+        raise InterfaceError(
+            f"src/{PACKAGE}/model.py: PRIMARY_METRIC[{task!r}] must be one of {allowed}"
+        )
     defaults = dict(_attribute("model", "default_params")(task))
     return ModelSpec(task, metric, METRICS[task][metric], defaults)
 
@@ -90,5 +102,14 @@ def register_commands(commands: argparse._SubParsersAction) -> None:
     except InterfaceError:
         return
     register = getattr(module, "register", None)
-    if register is not None:
+    if register is None:
+        return
+    kit = dict(commands.choices)
+    clash = f"src/{PACKAGE}/commands.py adds a command the kit already has"
+    try:
         register(commands)
+    except argparse.ArgumentError as exc:  # Python 3.11+ refuses a name twice
+        raise InterfaceError(f"{clash} ({exc.message}): pick another name") from None
+    replaced = [name for name, parser in kit.items() if commands.choices[name] is not parser]
+    if replaced:  # Python 3.10 replaces the kit's command without a word
+        raise InterfaceError(f"{clash} ({', '.join(replaced)}): pick another name")

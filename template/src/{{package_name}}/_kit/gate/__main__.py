@@ -1,8 +1,8 @@
-"""Command line of the gate, run from the project root.
+"""Command line of the gate, a subcommand of the project's, run from the project root.
 
-    uv run python -m gate check [--format json]    # what is MVP-ready, what is not
-    uv run python -m gate check --only MVP006       # just these checks
-    uv run python -m gate pr-body --event FILE      # a pull request's checklist (CI)
+    uv run <project> gate check [--format json]    # what is MVP-ready, what is not
+    uv run <project> gate check --only MVP006       # just these checks
+    uv run <project> gate pr-body --event FILE      # a pull request's checklist (CI)
 
 Exit codes: 0 nothing blocks, 1 something blocks in the mvp phase, 2 the gate cannot run.
 """
@@ -14,9 +14,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from ..identity import distribution
 from .checks import run_checks
 from .pr_body import read_body, unticked
-from .project import GateError, Project
+from .project import CHECKLIST, DOCS, GateError, Project
 from .report import as_json, as_table
 
 EXIT_OK, EXIT_BLOCKED, EXIT_ERROR = 0, 1, 2
@@ -32,7 +33,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m gate", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog=f"{distribution()} gate", description="The MVP gate: what is ready, what blocks."
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     check = commands.add_parser("check", help="run the readiness checks")
     check.add_argument("--format", choices=("table", "json"), default="table")
@@ -47,12 +50,12 @@ def _parser() -> argparse.ArgumentParser:
 def _check(args: argparse.Namespace, project: Project) -> int:
     results = run_checks(project, only=args.only)
     render = as_json if args.format == "json" else as_table
-    print(render(results, project.config.phase, project.path("docs")))
+    print(render(results, project.phase, DOCS))
     return EXIT_BLOCKED if any(result.blocks for result in results) else EXIT_OK
 
 
 def _pr_body(args: argparse.Namespace, project: Project) -> int:
-    template_name, phase = project.path("checklist"), project.config.phase
+    template_name, phase = CHECKLIST, project.phase
     body = read_body(args.event)
     if body.strip():
         problems = unticked(project.read(template_name), body)

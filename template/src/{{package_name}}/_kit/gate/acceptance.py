@@ -16,11 +16,11 @@ from datetime import date, datetime
 
 from .findings import Finding, failed, passed
 from .model import current_model
-from .project import Project, load_toml
+from .project import ACCEPTANCE, Project, load_toml
 
 
 def acceptance_record(project: Project) -> Finding:
-    name = project.path("acceptance")
+    name = ACCEPTANCE
     path = project.root / name
     if not path.is_file():
         return failed(f"{name} is missing")
@@ -31,11 +31,11 @@ def acceptance_record(project: Project) -> Finding:
     if problems:
         return failed(*(f"{name}: {problem}" for problem in problems))
     latest = max(entries, key=lambda entry: entry["date"])
-    current = current_model(project)
-    if current["verified"] and latest["model_version"] != current["version"]:
+    current = current_model(project).metadata
+    if current is not None and latest["model_version"] != current.version:
         return failed(
             f"the newest acceptance is for model {latest['model_version']}, "
-            f"but the current model is {current['version']}"
+            f"but the current model is {current.version}"
         )
     return passed(f"model {latest['model_version']} accepted by {latest['by']} on {latest['date']}")
 

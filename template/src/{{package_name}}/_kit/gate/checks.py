@@ -1,8 +1,8 @@
 """The readiness checks: a stable id, a title, a one-line fix and a docs section for each.
 
 Ids follow the checklist in ``.github/pull_request_template.md``; the item without a check here
-(MVP009) is verified in review until code can check it. Add a check by writing a
-function ``(Project) -> Finding`` and listing it in CHECKS.
+(MVP009) is verified in review until code can check it. A check is a function
+``(Project) -> Finding`` listed in CHECKS; the template owns them (see MVP015).
 """
 
 from __future__ import annotations
@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from . import acceptance, data, model, prototypes, source, standards
+from ..errors import ProjectError
+from . import acceptance, data, kit, model, prototypes, source, standards
 from .findings import FAIL, Finding, failed
-from .project import GateError, Project
+from .project import KIT, GateError, Project
 
 
 @dataclass(frozen=True)
@@ -48,8 +49,8 @@ CHECKS = (
     ),
     Check(
         "MVP003",
-        "every src module has a unit test module",
-        "add tests/unit/test_<module>.py for each module in src/",
+        "each of your modules in src/ has a unit test module",
+        "add tests/unit/test_<module>.py for each of your modules in src/",
         "mvp003-unit-tests",
         source.unit_test_modules,
     ),
@@ -123,6 +124,14 @@ CHECKS = (
         "mvp014-model-card",
         model.model_card,
     ),
+    Check(
+        "MVP015",
+        "template-owned files are unmodified",
+        "move the change to your side (commands.py for commands, your own modules, tests/), then "
+        f"restore {KIT}/ with `git checkout` or `copier recopy`",
+        "mvp015-template-owned-files-unmodified",
+        kit.unmodified,
+    ),
 )
 
 
@@ -132,13 +141,13 @@ def run_checks(project: Project, only: Sequence[str] | None = None) -> list[Resu
     unknown = sorted(set(only or ()) - known)
     if unknown:
         raise GateError(f"no check {', '.join(unknown)}; the checks are {', '.join(sorted(known))}")
-    mvp = project.config.phase == "mvp"
+    mvp = project.phase == "mvp"
     return [_result(check, project, mvp) for check in CHECKS if not only or check.id in only]
 
 
 def _result(check: Check, project: Project, mvp: bool) -> Result:
     try:
         finding = check.run(project)
-    except GateError as exc:
-        finding = failed(str(exc))
+    except (GateError, ProjectError) as exc:  # a file or setting the check needs is unusable
+        finding = failed(*str(exc).splitlines())
     return Result(check, finding, blocks=mvp and finding.status == FAIL)

@@ -1,55 +1,77 @@
 """MVP007, MVP008, MVP010 and MVP014: the current registered model, and what it says of itself.
 
-They ask the project's own ``models verify``, which checks the pickle's SHA-256, the library
-versions and the data contract against the model's metadata before anything is unpickled, and
-``model-card --check``, which compares MODEL_CARD.md with the current model.
+They read the registry in-process: ``Registry.verify`` checks the pickle's SHA-256, the library
+versions and the data contract against the model's metadata (nothing is unpickled), and the
+model card is rebuilt from the registry and compared with MODEL_CARD.md.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
+from ..errors import ProjectError
+from ..registry import Metadata, Registry
 from .findings import Finding, failed, passed
 from .project import Project
 
 
-def current_model(project: Project) -> dict[str, Any]:
-    """What ``models verify`` says about the current model."""
-    return project.package_json("models", "verify", "--format", "json")
+@dataclass(frozen=True)
+class Current:
+    """The current model's metadata once it is verified, or why it is not."""
+
+    metadata: Metadata | None
+    problem: str | None = None
+
+
+def registry(project: Project) -> Registry:
+    return Registry(project.settings.models_dir)
+
+
+def current_model(project: Project) -> Current:
+    """The verified current model; verified once per gate run."""
+    return project.shared("current model", lambda: _verify(project))
+
+
+def _verify(project: Project) -> Current:
+    fingerprint = project.contract.fingerprint()
+    try:
+        return Current(registry(project).verify(contract_fingerprint=fingerprint))
+    except ProjectError as exc:
+        return Current(None, str(exc))
 
 
 def registered(project: Project) -> Finding:
     """MVP008: a current model whose artifact matches its metadata."""
-    model = current_model(project)
-    if not model["verified"]:
-        return failed(model["problem"])
-    return passed(f"model {model['version']}: checksum, library versions and contract match")
+    model = current_model(project).metadata
+    if model is None:
+        return failed(str(current_model(project).problem))
+    return passed(f"model {model.version}: checksum, library versions and contract match")
 
 
 def beats_baseline(project: Project) -> Finding:
     """MVP007: the current model beats the baseline on the holdout, on the primary metric."""
-    model = current_model(project)
-    if not model["verified"]:
+    model = current_model(project).metadata
+    if model is None:
         return failed("no model to compare: see MVP008")
-    metrics = model["metrics"]
+    metrics = model.metrics
     primary = metrics["primary"]
     ours, baseline = metrics["model"][primary], metrics["baseline"][primary]
     scores = f"{primary} {ours:.4f}, baseline {baseline:.4f}"
-    if model["beats_baseline"]:
-        return passed(f"model {model['version']}: {scores}")
-    return failed(f"model {model['version']} does not beat the baseline: {scores}")
+    if model.beats_baseline:
+        return passed(f"model {model.version}: {scores}")
+    return failed(f"model {model.version} does not beat the baseline: {scores}")
 
 
 def tuned(project: Project) -> Finding:
     """MVP010: the current model's parameters come from a search on the data it was trained on."""
-    model = current_model(project)
-    if not model["verified"]:
+    model = current_model(project).metadata
+    if model is None:
         return failed("no model to check: see MVP008")
-    tuning, version = model.get("tuning"), model["version"]
+    tuning, version = model.tuning, model.version
     if not tuning:
         return failed(f"model {version} has no tuning record: its parameters were set by hand")
     tuned_on = (tuning.get("data") or {}).get("sha256")
-    if tuned_on != model.get("data", {}).get("sha256"):
+    if tuned_on != model.data.get("sha256"):
         return failed(f"model {version} was tuned on other data than it was trained on")
     search = f"{tuning.get('trials')} trials of {tuning.get('sampler')} (seed {tuning.get('seed')})"
     return passed(f"model {version}: parameters from {search} on {tuning.get('date')}")
@@ -57,9 +79,11 @@ def tuned(project: Project) -> Finding:
 
 def model_card(project: Project) -> Finding:
     """MVP014: MODEL_CARD.md is generated for the current model and states what holds now."""
-    if not current_model(project)["verified"]:
+    from ..model_card import build_card, check_card
+
+    if current_model(project).metadata is None:
         return failed("no model to describe: see MVP008")
-    card = project.package_json("model-card", "--check", "--format", "json")
-    if card["up_to_date"]:
-        return passed(f"{card['path']} describes model {card['version']}")
-    return failed(card["problem"])
+    card = check_card(build_card(registry(project), project.contract))
+    if card.up_to_date:
+        return passed(f"{card.path} describes model {card.version}")
+    return failed(str(card.problem))

@@ -11,9 +11,13 @@ import sys
 from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path, PurePosixPath
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..identity import ANSWERS, PACKAGE, answer
+
+if TYPE_CHECKING:
+    from ..contract import Contract
+    from ..settings import Settings
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -89,6 +93,20 @@ class Project:
         if key not in self._shared:
             self._shared[key] = compute()
         return self._shared[key]
+
+    @cached_property
+    def settings(self) -> Settings:
+        """The kit's settings, as the project's commands read them (SettingsError if invalid)."""
+        from ..settings import Settings
+
+        return Settings.load()
+
+    @cached_property
+    def contract(self) -> Contract:
+        """The data contract (ContractError if it is malformed)."""
+        from ..contract import load_contract
+
+        return load_contract()
 
     @cached_property
     def files(self) -> frozenset[str]:

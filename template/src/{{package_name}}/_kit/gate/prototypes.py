@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from pathlib import PurePosixPath
 
 from .findings import Finding, failed, passed, warned
-from .project import Project, git
+from .project import SCRATCH, Project, git
 
 TIMEBOX = re.compile(
     r"timebox:\s*(?:until\s+(?P<until>\d{4}-\d{2}-\d{2})|(?P<count>\d+)\s*(?P<unit>day|week)s?)",
@@ -24,7 +24,7 @@ SCRIPT_HEAD_LINES = 10
 
 def notebooks(project: Project) -> Finding:
     """MVP002: every notebook is under scratch/ and has no outputs."""
-    scratch = PurePosixPath(project.path("scratch"))
+    scratch = PurePosixPath(SCRATCH)
     problems = []
     for name in project.files_under(".", ".ipynb"):
         cells = _cells(project.read(name))
@@ -43,7 +43,7 @@ def timeboxes(project: Project) -> Finding:
     prototypes = [
         name
         for suffix in (".ipynb", ".py")
-        for name in project.files_under(project.path("scratch"), suffix)
+        for name in project.files_under(SCRATCH, suffix)
         if not PurePosixPath(name).name.startswith("__")
     ]
     for name in prototypes:

@@ -1,4 +1,4 @@
-"""Checks on the code: the scratch boundary, a unit test module per module, an integration test."""
+"""Checks on the code: the scratch boundary, unit tests for your modules, an integration test."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import re
 from pathlib import PurePosixPath
 
 from .findings import Finding, failed, passed
-from .project import GateError, Project
+from .project import INTEGRATION_TESTS, KIT, SRC, TESTS, UNIT_TESTS, GateError, Project
 
 # Calls that load code by module name or file path: the ways around a plain `import scratch`.
 LOADERS = frozenset(
@@ -20,7 +20,7 @@ SCRATCH = re.compile(r"(^|[./\\])scratch($|[./\\])")
 
 def scratch_imports(project: Project) -> Finding:
     """MVP001: no import of scratch/ in src/ or tests/, including importlib and sys.path tricks."""
-    folders = (project.config.src, project.path("tests"))
+    folders = ("src", TESTS)
     leaks = [
         f"{name}:{line} imports scratch"
         for folder in folders
@@ -31,20 +31,50 @@ def scratch_imports(project: Project) -> Finding:
 
 
 def unit_test_modules(project: Project) -> Finding:
-    """MVP003: src/<pkg>/x.py has tests/unit/test_x.py (sub/x.py has tests/unit/sub/test_x.py)."""
-    src, tests = PurePosixPath(project.config.src), PurePosixPath(project.path("unit_tests"))
+    """MVP003: your src/<pkg>/x.py has tests/unit/test_x.py (sub/x.py: tests/unit/sub/test_x.py).
+
+    The kit (``_kit/``) has its own tests; ``commands.py`` needs tests once it adds a command.
+    """
+    src, tests = PurePosixPath(SRC), PurePosixPath(UNIT_TESTS)
     missing = []
-    for name in project.files_under(str(src), ".py"):
+    for name in _user_modules(project):
         module = PurePosixPath(name).relative_to(src)
         expected = str(tests / module.parent / f"test_{module.name}")
-        if not module.name.startswith("__") and expected not in project.files:
+        if expected not in project.files:
             missing.append(f"{expected} is missing (tests {name})")
     return failed(*missing) if missing else passed()
 
 
+def _user_modules(project: Project) -> list[str]:
+    """src/<pkg>/ and its subpackages, except the kit, dunder files and an empty commands.py."""
+    kit = PurePosixPath(KIT)
+    return [
+        name
+        for name in project.files_under(SRC, ".py")
+        if kit not in PurePosixPath(name).parents
+        and not PurePosixPath(name).name.startswith("__")
+        and not (name == f"{SRC}/commands.py" and not _registers_commands(project.read(name), name))
+    ]
+
+
+def _registers_commands(source: str, name: str) -> bool:
+    """Whether ``register()`` does anything: a body of only a docstring (or pass) adds nothing."""
+    for node in _parse(source, name).body:
+        if isinstance(node, ast.FunctionDef) and node.name == "register":
+            return not all(_is_placeholder(statement) for statement in node.body)
+    return False
+
+
+def _is_placeholder(statement: ast.stmt) -> bool:
+    """A docstring, ``pass`` or ``...``."""
+    if isinstance(statement, ast.Pass):
+        return True
+    return isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant)
+
+
 def integration_test(project: Project) -> Finding:
     """MVP004: at least one test function in the integration test folder."""
-    folder = project.path("integration_tests")
+    folder = INTEGRATION_TESTS
     count = sum(
         _count_tests(project.read(name), name)
         for name in project.files_under(folder, ".py")

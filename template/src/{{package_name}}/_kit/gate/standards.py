@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import io
+import posixpath
 from fnmatch import fnmatch
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from .findings import Finding, failed, passed
-from .project import Project, load_toml
+from .project import COVERAGE_DATA, SRC, TESTS, GateError, Project, load_toml
 
 # Bare and blind except, try-except-pass/continue, print, imports of scratch, god functions,
 # global state; each with the shortest selector of its linter ("B" is bugbear, not BLE).
@@ -26,11 +28,12 @@ PROTECTIVE_RULES = {
     "PLW0603": "PL",
 }
 RUFF_DEFAULT_SELECT = ("E4", "E7", "E9", "F")
+MAX_EXTENDS = 10
 
 
 def coverage(project: Project) -> Finding:
     """MVP005: the last test run covered at least [tool.coverage.report] fail_under."""
-    data = project.root / project.path("coverage_data")
+    data = project.root / COVERAGE_DATA
     if not data.is_file():
         return failed(f"no coverage data ({data.name}): run `uv run pytest` first")
     import coverage as coverage_py  # a dev dependency; only this check needs it
@@ -50,36 +53,89 @@ def coverage(project: Project) -> Finding:
 
 
 def ruff_rules(project: Project) -> Finding:
-    """MVP011: the protective rules are selected, not ignored, and scratch is a banned import."""
-    lint = _ruff_lint_settings(project)
-    selected = [*lint.get("select", RUFF_DEFAULT_SELECT), *lint.get("extend-select", [])]
-    ignored = [*lint.get("ignore", []), *lint.get("extend-ignore", [])]
+    """MVP011: the protective rules are selected, not ignored, and scratch is a banned import.
+
+    Follows ruff's ``extend`` chain (your pyproject.toml extends the kit's ruff.toml): a later
+    ``select`` starts over, ``ignore`` and ``extend-select`` adjust, ``per-file-ignores`` and
+    ``banned-api`` replace, ``extend-per-file-ignores`` add.
+    """
+    layers = _ruff_layers(project)
     problems = [
         f"{rule} is not selected, or is ignored"
         for rule in PROTECTIVE_RULES
-        if _specificity(rule, selected) <= _specificity(rule, ignored)
+        if not _enabled(rule, [lint for _, lint in layers])
     ]
-    probes = (f"{project.config.src}/new_module.py", f"{project.path('tests')}/test_new.py")
-    per_file = {**lint.get("per-file-ignores", {}), **lint.get("extend-per-file-ignores", {})}
+    probes = (f"{SRC}/new_module.py", f"{TESTS}/test_new.py")
     problems += [
         f'per-file-ignores "{pattern}" turns off {rule} in src/ or tests/'
-        for pattern, rules in per_file.items()
-        if any(fnmatch(probe, pattern) for probe in probes)
+        for folder, pattern, rules in _per_file_ignores(layers)
+        if any(_matches(probe, folder, pattern) for probe in probes)
         for rule in PROTECTIVE_RULES
         if _specificity(rule, rules) >= 0
     ]
-    if "scratch" not in lint.get("flake8-tidy-imports", {}).get("banned-api", {}):
+    banned: dict[str, Any] = {}
+    for _, lint in layers:
+        banned = lint.get("flake8-tidy-imports", {}).get("banned-api", banned)
+    if "scratch" not in banned:
         problems.append('[tool.ruff.lint.flake8-tidy-imports.banned-api] lacks "scratch"')
     return failed(*problems) if problems else passed()
 
 
-def _ruff_lint_settings(project: Project) -> dict[str, Any]:
-    """The [lint] table ruff uses: .ruff.toml, then ruff.toml, then pyproject.toml."""
-    for name in (".ruff.toml", "ruff.toml"):
-        if (project.root / name).is_file():
-            return load_toml(project.root / name).get("lint", {})
-    pyproject = load_toml(project.root / "pyproject.toml")
-    return pyproject.get("tool", {}).get("ruff", {}).get("lint", {})
+def _ruff_layers(project: Project) -> list[tuple[str, dict[str, Any]]]:
+    """(folder relative to the root, [lint] table) of each ruff config, the extended ones first.
+
+    Ruff reads .ruff.toml, then ruff.toml, then pyproject.toml's [tool.ruff] at the root.
+    """
+    root = project.root.resolve()
+    first = next(
+        (root / name for name in (".ruff.toml", "ruff.toml") if (root / name).is_file()),
+        root / "pyproject.toml",
+    )
+    layers: list[tuple[str, dict[str, Any]]] = []
+    path: Path | None = first
+    while path is not None:
+        if len(layers) == MAX_EXTENDS:
+            raise GateError(f"{first.name}: ruff's extend chain is longer than {MAX_EXTENDS}")
+        raw = load_toml(path)
+        ruff = raw.get("tool", {}).get("ruff", {}) if path.name == "pyproject.toml" else raw
+        folder = posixpath.relpath(path.parent.resolve().as_posix(), root.as_posix())
+        layers.insert(0, (folder, ruff.get("lint", {})))
+        extend = ruff.get("extend")
+        path = path.parent / Path(extend).expanduser() if isinstance(extend, str) else None
+    return layers
+
+
+def _enabled(rule: str, lints: list[dict[str, Any]]) -> bool:
+    """Whether ruff runs ``rule`` after every layer's select, extend-select and ignore."""
+    on = _specificity(rule, list(RUFF_DEFAULT_SELECT)) >= 0
+    for lint in lints:
+        select = lint.get("select")
+        chosen = _specificity(rule, [*(select or []), *lint.get("extend-select", [])])
+        ignored = _specificity(rule, [*lint.get("ignore", []), *lint.get("extend-ignore", [])])
+        if select is not None or chosen > ignored:
+            on = chosen > ignored
+        elif ignored >= 0:
+            on = False
+    return on
+
+
+def _per_file_ignores(
+    layers: list[tuple[str, dict[str, Any]]],
+) -> list[tuple[str, str, list[str]]]:
+    """(folder of its config, pattern, rules) of each per-file ignore that applies."""
+    replaced: list[tuple[str, str, list[str]]] = []
+    extended: list[tuple[str, str, list[str]]] = []
+    for folder, lint in layers:
+        if "per-file-ignores" in lint:
+            replaced = [(folder, *item) for item in lint["per-file-ignores"].items()]
+        extended += [(folder, *item) for item in lint.get("extend-per-file-ignores", {}).items()]
+    return replaced + extended
+
+
+def _matches(probe: str, folder: str, pattern: str) -> bool:
+    """Ruff matches a pattern against the file's name, and against its path from the config."""
+    anchored = posixpath.normpath(posixpath.join(folder, pattern))
+    return fnmatch(PurePosixPath(probe).name, pattern) or fnmatch(probe, anchored)
 
 
 def _specificity(rule: str, selectors: list[str]) -> int:

@@ -7,11 +7,11 @@ import pytest
 
 from ..batch import predict_file
 from ..contract import Contract
-from ..data import DataError
+from ..data import DataError, load_table
 from ..predictor import LocalPredictor
+from ..settings import Settings
+from ..tasks import CLASSIFICATION
 from ..validation import InvalidDataError
-
-EXAMPLE = Path(__file__).resolve().parents[2] / "data" / "example" / "deliveries.csv"
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])
@@ -19,21 +19,31 @@ def test_predictions_keep_the_ids_and_match_the_predictor(
     tmp_path: Path,
     suffix: str,
     contract: Contract,
+    settings: Settings,
     trained_models: Path,
-    example_frame: pd.DataFrame,
 ) -> None:
     output = tmp_path / f"predictions{suffix}"
-    assert predict_file(EXAMPLE, output, contract, trained_models) == 1000
+    rows = predict_file(settings.data_path, output, contract, trained_models)
+    example_frame = load_table(settings.data_path, contract)
+    assert rows == len(example_frame)
     written = pd.read_csv(output) if suffix == ".csv" else pd.read_parquet(output)
     assert written["order_id"].tolist() == example_frame["order_id"].tolist()
-    rows = example_frame[contract.feature_names].head(3).astype(object)
+    features = example_frame[contract.feature_names].head(3).astype(object)
     expected = LocalPredictor.from_registry(trained_models).predict(
-        rows.where(rows.notna(), None).to_dict("records")
+        features.where(features.notna(), None).to_dict("records")
     )
     assert written["prediction"].head(3).tolist() == pytest.approx([p.value for p in expected])
-{%- if problem_type == 'classification' %}
-    assert {"probability_late", "probability_on_time"} <= set(written.columns)
-{%- endif %}
+    probabilities = [name for name in written.columns if name.startswith("probability_")]
+    if contract.task == CLASSIFICATION:  # one probability per label, as the predictor gives
+        labels = contract.target.allowed or ()
+        assert sorted(probabilities) == sorted(f"probability_{label}" for label in labels)
+        for prediction, (_, row) in zip(expected, written.head(3).iterrows(), strict=True):
+            assert prediction.probabilities == pytest.approx(
+                {name.removeprefix("probability_"): row[name] for name in probabilities}
+            )
+    else:
+        assert probabilities == []
+    assert list(written.columns) == ["order_id", "prediction", *probabilities]
 
 
 def test_invalid_rows_are_refused_with_the_report(
@@ -47,11 +57,15 @@ def test_invalid_rows_are_refused_with_the_report(
 
 
 def test_missing_features_and_unknown_outputs_are_one_line_errors(
-    tmp_path: Path, contract: Contract, trained_models: Path, example_frame: pd.DataFrame
+    tmp_path: Path,
+    contract: Contract,
+    settings: Settings,
+    trained_models: Path,
+    example_frame: pd.DataFrame,
 ) -> None:
     source = tmp_path / "rows.csv"
     example_frame.drop(columns=["hour"]).to_csv(source, index=False)
     with pytest.raises(DataError, match=r"missing feature columns \['hour'\]"):
         predict_file(source, tmp_path / "out.csv", contract, trained_models)
     with pytest.raises(DataError, match=r"unsupported output type '\.xlsx'"):
-        predict_file(EXAMPLE, tmp_path / "out.xlsx", contract, trained_models)
+        predict_file(settings.data_path, tmp_path / "out.xlsx", contract, trained_models)

@@ -66,19 +66,24 @@ def _with_column(contract: Contract, name: str, **changes: object) -> Contract:
 
 def test_fingerprint_ignores_descriptions(contract: Contract) -> None:
     reworded = dataclasses.replace(contract, description="Reworded.")
-    reworded = _with_column(reworded, "hour", description="Reworded too.")
+    reworded = _with_column(reworded, contract.feature_names[0], description="Reworded too.")
     assert reworded != contract
     assert reworded.fingerprint() == contract.fingerprint()
 
 
-@pytest.mark.parametrize(
-    "changes",
-    [{"max": 22}, {"nullable": True}, {"type": "float"}, {"role": "id"}],
-)
-def test_fingerprint_changes_with_any_column_rule(
-    contract: Contract, changes: dict[str, object]
-) -> None:
-    assert _with_column(contract, "hour", **changes).fingerprint() != contract.fingerprint()
+@pytest.mark.parametrize("rule", ["type", "role", "nullable", "min", "max", "allowed"])
+def test_fingerprint_changes_with_any_column_rule(contract: Contract, rule: str) -> None:
+    column = contract.features[0]
+    changed = {
+        "type": "string" if column.type != "string" else "float",
+        "role": "id",
+        "nullable": not column.nullable,
+        "min": -1e9,
+        "max": 1e9,
+        "allowed": (*(column.allowed or ()), "another"),
+    }[rule]
+    edited = _with_column(contract, column.name, **{rule: changed})
+    assert edited.fingerprint() != contract.fingerprint()
 
 
 def test_fingerprint_changes_with_the_target(contract: Contract) -> None:

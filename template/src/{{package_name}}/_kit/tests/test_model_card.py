@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -95,7 +94,7 @@ def test_a_card_for_an_older_version_is_stale(
 ) -> None:
     path, acceptance = tmp_path / "MODEL_CARD.md", tmp_path / "ACCEPTANCE.toml"
     write_card(build_card(registry, contract, acceptance), path)
-    train(replace(settings, models_dir=registry.root), contract)
+    train(settings.model_copy(update={"models_dir": registry.root}), contract)
     check = check_card(build_card(registry, contract, acceptance), path)
     assert (check.version, check.up_to_date) == ("v2", False)
     assert check.problem == (

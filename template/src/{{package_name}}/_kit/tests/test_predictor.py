@@ -19,6 +19,7 @@ from ..predictor import (
     ServiceError,
 )
 from ..registry import Registry
+from ..tasks import CLASSIFICATION
 
 
 @pytest.fixture(scope="module")
@@ -44,18 +45,20 @@ def test_predictions_match_the_registered_pipeline(
     frame = conform(pd.DataFrame(rows), contract)
     predictions = predictor.predict(rows)
     assert predictor.model_version == "v1"
-{%- if problem_type == 'classification' %}
-    assert [p.value for p in predictions] == list(pipeline.predict(frame))
-    expected = pipeline.predict_proba(frame)
-    for prediction, probabilities in zip(predictions, expected, strict=True):
+    if contract.task == CLASSIFICATION:
+        assert [p.value for p in predictions] == list(pipeline.predict(frame))
+        assert all(isinstance(p.value, str) for p in predictions)
+        expected = pipeline.predict_proba(frame)
         labels = [str(label) for label in pipeline.classes_]
-        assert prediction.probabilities == pytest.approx(
-            dict(zip(labels, probabilities, strict=True))
-        )
-{%- else %}
-    assert [p.value for p in predictions] == pytest.approx(list(pipeline.predict(frame)))
-    assert all(p.probabilities is None for p in predictions)
-{%- endif %}
+        assert sorted(labels) == sorted(contract.target.allowed or ())
+        for prediction, probabilities in zip(predictions, expected, strict=True):
+            assert prediction.probabilities == pytest.approx(
+                dict(zip(labels, probabilities, strict=True))
+            )
+    else:
+        assert [p.value for p in predictions] == pytest.approx(list(pipeline.predict(frame)))
+        assert all(p.probabilities is None for p in predictions)
+        assert all(isinstance(p.value, float) for p in predictions)
 
 
 def test_invalid_rows_are_refused_naming_row_and_field(

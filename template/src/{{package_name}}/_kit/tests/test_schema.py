@@ -7,9 +7,10 @@ import pandas as pd
 import pytest
 from pydantic import ValidationError
 
-from ..contract import Contract
+from ..contract import Contract, parse_contract
 from ..data import conform
-from ..schema import batch_model, row_model
+from ..schema import batch_model, prediction_model, row_model
+from ..tasks import CLASSIFICATION
 from ..validation import validate_frame
 
 GOOD = {"region": "north", "distance_km": 3.2, "items": 2, "hour": 12, "courier_rating": 4.5}
@@ -82,12 +83,46 @@ def test_batch_model_bounds_the_number_of_rows(contract: Contract) -> None:
 
 
 def test_request_models_do_not_import_great_expectations() -> None:
+    kit = __package__.rpartition(".")[0]
     code = (
-        "import sys; from ..contract import load_contract; "
-        "from ..schema import row_model; row_model(load_contract()); "
+        f"import sys; from {kit}.contract import load_contract; "
+        f"from {kit}.schema import row_model; row_model(load_contract()); "
         "print('great_expectations' in sys.modules)"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "False"
+
+
+def _target(**rules: object) -> Contract:
+    return parse_contract({"columns": {"x": {"type": "float"}, "y": {"role": "target", **rules}}})
+
+
+@pytest.mark.parametrize(
+    ("rules", "good", "bad"),
+    [
+        ({"type": "category", "allowed": ["yes", "no"]}, "no", "maybe"),
+        ({"type": "boolean"}, "True", "yes"),
+    ],
+)
+def test_classification_answers_are_labels_with_probabilities(
+    rules: dict[str, object], good: str, bad: str
+) -> None:
+    answer = prediction_model(_target(**rules))
+    assert answer.model_validate({"prediction": good, "probabilities": {good: 1.0}}).prediction
+    for refused in ({"prediction": bad, "probabilities": {}}, {"prediction": good}):
+        with pytest.raises(ValidationError):
+            answer.model_validate(refused)
+
+
+def test_regression_answers_are_numbers() -> None:
+    answer = prediction_model(_target(type="float"))
+    assert answer.model_validate({"prediction": 12.5}).prediction == 12.5
+    with pytest.raises(ValidationError):
+        answer.model_validate({"prediction": "late"})
+
+
+def test_the_shipped_contract_answers_for_its_task(contract: Contract) -> None:
+    shipped = prediction_model(contract).model_json_schema()
+    assert ("probabilities" in shipped["properties"]) is (contract.task == CLASSIFICATION)

@@ -1,17 +1,18 @@
 from __future__ import annotations
 
 import subprocess
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from ..contract import Contract
-from ..model import DEFAULT_PARAMS, Params, save_params
+from ..params import Params, save_params
 from ..profile import load_profile
 from ..registry import Registry
 from ..settings import Settings
+from ..tasks import CLASSIFICATION
 from ..train import git_commit, template_version, train
+from ..user import model_spec
 from ..validation import InvalidDataError
 
 
@@ -22,6 +23,9 @@ def test_training_registers_a_model_that_beats_the_baseline(
     assert current
     assert Registry(settings.models_dir).current() == metadata.version == "v1"
     metrics = metadata.metrics
+    spec = model_spec(contract)
+    assert (metrics["task"], metrics["primary"]) == (contract.task, spec.primary_metric)
+    assert metrics["higher_is_better"] is spec.higher_is_better
     assert metrics["beats_baseline"] is True
     assert metrics["holdout_rows"] == 200
     assert set(metrics["model"]) == set(metrics["baseline"])
@@ -41,12 +45,14 @@ def test_without_promotion_the_current_model_stays(settings: Settings, contract:
 def test_parameters_and_their_tuning_record_come_from_the_params_file(
     settings: Settings, contract: Contract
 ) -> None:
-    name = next(iter(DEFAULT_PARAMS))
+    defaults = model_spec(contract).defaults
+    name = next(iter(defaults))
     save_params(settings.params_path, Params({name: 0.125}, {"trials": 3}))
     metadata, _ = train(settings, contract)
-    assert metadata.params[name] == 0.125
+    assert metadata.params == {**defaults, name: 0.125}, "tuned values over the defaults"
     assert metadata.tuning == {"trials": 3}
-    assert metadata.estimator == "{{ 'LogisticRegression' if problem_type == 'classification' else 'Ridge' }}"
+    expected = "LogisticRegression" if contract.task == CLASSIFICATION else "Ridge"
+    assert metadata.estimator == expected, "the estimator model.py builds for the task"
 
 
 def test_the_training_rows_profile_is_stored_with_the_model(
@@ -68,7 +74,7 @@ def test_invalid_training_data_registers_nothing(
     cells[1] = "mars"  # the region of the first row
     broken.write_text("\n".join([lines[0], ",".join(cells), *lines[2:]]) + "\n", encoding="utf-8")
     with pytest.raises(InvalidDataError):
-        train(replace(settings, data_path=broken), contract)
+        train(settings.model_copy(update={"data_path": broken}), contract)
     assert Registry(settings.models_dir).versions() == []
 
 

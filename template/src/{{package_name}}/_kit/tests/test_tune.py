@@ -3,29 +3,31 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from {{ package_name }} import tune as tune_module
+from .. import tune as tune_module
 from ..contract import Contract
-from ..evaluate import HIGHER_IS_BETTER, holdout_split
-from ..model import DEFAULT_PARAMS
+from ..evaluate import holdout_split
 from ..registry import sha256_of
 from ..settings import Settings
 from ..tune import tune
+from ..user import model_spec
 
 
 def test_the_same_seed_finds_the_same_parameters(settings: Settings, contract: Contract) -> None:
+    spec = model_spec(contract)
     first, second = (tune(settings, contract, trials=3) for _ in range(2))
     assert first.values == second.values
-    assert set(first.values) == set(DEFAULT_PARAMS)
+    assert set(first.values) == set(spec.defaults)
     record = first.tuning
     assert record is not None
     assert record["best_score"] == second.tuning["best_score"]
     assert (record["trials"], record["stopped_by"], record["seed"]) == (3, "trials", 42)
     assert record["sampler"] == "TPESampler"
+    assert record["metric"] == spec.primary_metric
     assert record["data"]["sha256"] == sha256_of(settings.data_path)
-    assert set(record["search_space"]) == set(DEFAULT_PARAMS)
+    assert set(record["search_space"]) == set(spec.defaults)
     # The first trial scores the defaults: the search never ends worse than not tuning.
     gain = record["best_score"] - record["default_score"]
-    assert gain >= 0 if HIGHER_IS_BETTER else gain <= 0
+    assert gain >= 0 if spec.higher_is_better else gain <= 0
 
 
 def test_the_timeout_ends_the_search(settings: Settings, contract: Contract) -> None:
@@ -42,9 +44,10 @@ def test_the_search_never_sees_the_holdout(
     seen: list[pd.Index] = []
     real_folds = tune_module.cv_folds
 
-    def spy(features: pd.DataFrame, target: pd.Series, **options: int) -> list:
+    def spy(task: str, features: pd.DataFrame, target: pd.Series, **options: int) -> list:
+        assert task == contract.task
         seen.append(features.index)
-        return real_folds(features, target, **options)
+        return real_folds(task, features, target, **options)
 
     monkeypatch.setattr(tune_module, "cv_folds", spy)
     tune(settings, contract, trials=1)
