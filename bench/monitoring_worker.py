@@ -32,7 +32,7 @@ BATCH = 1000
 
 def write_log(path: Path, rows: int, settings: Settings) -> None:
     contract = load_contract()
-    example = load_table(settings.data_path, contract)[contract.feature_names]
+    example = load_table(settings.data, contract)[contract.feature_names]
     sample = example.sample(BATCH * 10, replace=True, random_state=0)
     records = json.loads(sample.to_json(orient="records"))
     prediction = Prediction("on_time", {"late": 0.3, "on_time": 0.7})
@@ -47,7 +47,7 @@ def write_log(path: Path, rows: int, settings: Settings) -> None:
 def log_cost_us(path: Path, settings: Settings, requests: int = 20_000) -> float:
     """Microseconds that logging adds to one single-row request, write and flush included."""
     contract = load_contract()
-    example = load_table(settings.data_path, contract)[contract.feature_names].head(1)
+    example = load_table(settings.data, contract)[contract.feature_names].head(1)
     row = row_model(contract).model_validate(json.loads(example.to_json(orient="records"))[0])
     prediction = Prediction("on_time", {"late": 0.3, "on_time": 0.7})
     log = PredictionLog(path, max_bytes=10**12)

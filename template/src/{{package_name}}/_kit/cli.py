@@ -162,7 +162,7 @@ def run_validate(args: argparse.Namespace, settings: Settings) -> int:
     from .validation import validate_frame
 
     contract = load_contract()
-    path = args.path or settings.data_path
+    path = args.path or settings.data
     report = validate_frame(load_table(path, contract), contract, source=str(path))
     print(report.to_json() if args.format == "json" else report.render())
     return EXIT_OK if report.success else EXIT_FAILED
@@ -175,7 +175,7 @@ def run_baseline(args: argparse.Namespace, settings: Settings) -> int:
     from .validation import load_valid
 
     contract = load_contract()
-    frame = load_valid(args.data or settings.data_path, contract)
+    frame = load_valid(args.data or settings.data, contract)
     train, holdout = holdout_split(
         frame, contract, test_size=settings.test_size, seed=settings.seed
     )
@@ -206,8 +206,8 @@ def run_tune(args: argparse.Namespace, settings: Settings) -> int:
     )
     for name, value in params.values.items():
         print(f"  {name} = {value!r}")
-    save_params(settings.params_path, params)
-    print(f"wrote {settings.params_path}: the train command fits with these parameters")
+    save_params(settings.params, params)
+    print(f"wrote {settings.params}: the train command fits with these parameters")
     return EXIT_OK
 
 

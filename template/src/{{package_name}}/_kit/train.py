@@ -28,14 +28,14 @@ log = logging.getLogger(__name__)
 
 def train(settings: Settings, contract: Contract, *, promote: bool = True) -> tuple[Metadata, bool]:
     """Train, evaluate and register one model; return its metadata and whether it is current."""
-    frame = load_valid(settings.data_path, contract)
+    frame = load_valid(settings.data, contract)
     train_rows, holdout = holdout_split(
         frame, contract, test_size=settings.test_size, seed=settings.seed
     )
     features, target = split_features_target(train_rows, contract)
     holdout_features, holdout_target = split_features_target(holdout, contract)
     spec = model_spec(contract)
-    params = load_params(settings.params_path, spec.defaults)
+    params = load_params(settings.params, spec.defaults)
     log.info(
         "fitting on %d rows, scoring on %d; parameters %s",
         len(train_rows),
@@ -69,9 +69,9 @@ def train(settings: Settings, contract: Contract, *, promote: bool = True) -> tu
         python=platform.python_version(),
         metrics=metrics,
         data={
-            "path": str(settings.data_path),
+            "path": str(settings.data),
             "rows": len(frame),
-            "sha256": sha256_of(settings.data_path),
+            "sha256": sha256_of(settings.data),
         },
         params={**spec.defaults, **params.values},
         estimator=type(estimator).__name__,

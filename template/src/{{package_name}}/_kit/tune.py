@@ -39,7 +39,7 @@ def tune(
     timeout: float = DEFAULT_TIMEOUT,
 ) -> Params:
     """The best parameters found, with the record of the search for the model's metadata."""
-    frame = load_valid(settings.data_path, contract)
+    frame = load_valid(settings.data, contract)
     train_rows, _ = holdout_split(frame, contract, test_size=settings.test_size, seed=settings.seed)
     features, target = split_features_target(train_rows, contract)
     spec = model_spec(contract)
@@ -73,7 +73,7 @@ def tune(
         "best_score": study.best_value,
         "default_score": done[0].value,
         "search_space": _space(study.best_trial.distributions),
-        "data": {"path": str(settings.data_path), "sha256": sha256_of(settings.data_path)},
+        "data": {"path": str(settings.data), "sha256": sha256_of(settings.data)},
         "optuna": optuna.__version__,
     }
     return Params(study.best_params, record)

@@ -11,7 +11,7 @@ def contract_validates(project: Project) -> Finding:
     from ..data import load_table
     from ..validation import validate_frame  # imports Great Expectations: only when this runs
 
-    contract, path = project.contract, project.settings.data_path
+    contract, path = project.contract, project.settings.data
     report = validate_frame(load_table(path, contract), contract, source=str(path))
     if report.success:
         return passed(f"{report.source}: {report.rows} rows, {report.checks} checks")

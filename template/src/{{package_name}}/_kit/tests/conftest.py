@@ -26,7 +26,7 @@ from ..settings import ENV_PREFIX, Settings
 from ..train import train
 
 PROJECT_ROOT = Path(__file__).resolve().parents[4]
-EXAMPLE_DATA = PROJECT_ROOT / Settings.load().data_path
+EXAMPLE_DATA = PROJECT_ROOT / Settings.load().data
 
 
 @pytest.fixture(scope="session")
@@ -48,9 +48,9 @@ def example_frame(_example_rows: pd.DataFrame) -> pd.DataFrame:
 def settings_in(folder: Path) -> Settings:
     """Settings for the example data with every file they write or read inside ``folder``."""
     return Settings.load(
-        data_path=EXAMPLE_DATA,
+        data=EXAMPLE_DATA,
         models_dir=folder / "models",
-        params_path=folder / "params.json",
+        params=folder / "params.json",
         predictions_log=folder / "logs" / "predictions.jsonl",
     )
 

@@ -23,8 +23,8 @@ def test_predictions_keep_the_ids_and_match_the_predictor(
     trained_models: Path,
 ) -> None:
     output = tmp_path / f"predictions{suffix}"
-    rows = predict_file(settings.data_path, output, contract, trained_models)
-    example_frame = load_table(settings.data_path, contract)
+    rows = predict_file(settings.data, output, contract, trained_models)
+    example_frame = load_table(settings.data, contract)
     assert rows == len(example_frame)
     written = pd.read_csv(output) if suffix == ".csv" else pd.read_parquet(output)
     assert written["order_id"].tolist() == example_frame["order_id"].tolist()
@@ -68,4 +68,4 @@ def test_missing_features_and_unknown_outputs_are_one_line_errors(
     with pytest.raises(DataError, match=r"missing feature columns \['hour'\]"):
         predict_file(source, tmp_path / "out.csv", contract, trained_models)
     with pytest.raises(DataError, match=r"unsupported output type '\.xlsx'"):
-        predict_file(settings.data_path, tmp_path / "out.xlsx", contract, trained_models)
+        predict_file(settings.data, tmp_path / "out.xlsx", contract, trained_models)

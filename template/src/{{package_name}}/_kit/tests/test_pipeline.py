@@ -23,7 +23,7 @@ from ..validation import load_valid
 
 def test_raw_data_to_scored_baseline(settings: Settings) -> None:
     contract = load_contract()
-    frame = load_valid(settings.data_path, contract)  # refuses data that breaks the contract
+    frame = load_valid(settings.data, contract)  # refuses data that breaks the contract
 
     train_rows, holdout = holdout_split(
         frame, contract, test_size=settings.test_size, seed=settings.seed
@@ -56,10 +56,10 @@ def test_raw_data_to_served_predictions(
     assert Registry(settings.models_dir).verify().version == metadata.version
 
     predictions_file = tmp_path / "predictions.csv"
-    predict_file(settings.data_path, predictions_file, contract, settings.models_dir)
+    predict_file(settings.data, predictions_file, contract, settings.models_dir)
     from_pickle = pd.read_csv(predictions_file)["prediction"].tolist()
 
-    rows = load_valid(settings.data_path, contract)[contract.feature_names].astype(object)
+    rows = load_valid(settings.data, contract)[contract.feature_names].astype(object)
     rows = rows.where(rows.notna(), None).to_dict("records")
     in_process = LocalPredictor.from_registry(settings.models_dir).predict(rows)
     with serve(settings.models_dir) as url, HttpPredictor(url) as client:

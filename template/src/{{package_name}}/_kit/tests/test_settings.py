@@ -28,8 +28,8 @@ def _pyproject(folder: Path, table: str) -> None:
 
 def test_defaults_point_at_the_example_data() -> None:
     settings = Settings.load()
-    assert settings.data_path == DEFAULT_DATA
-    assert (settings.models_dir, settings.params_path) == (Path("models"), Path("params.json"))
+    assert settings.data == DEFAULT_DATA
+    assert (settings.models_dir, settings.params) == (Path("models"), Path("params.json"))
     assert (settings.seed, settings.test_size) == (42, 0.2)
     assert settings.predictions_log == Path("logs/predictions.jsonl")
     assert (settings.host, settings.port) == ("127.0.0.1", 8000)
@@ -53,9 +53,9 @@ def test_environment_overrides_each_setting(monkeypatch: pytest.MonkeyPatch) -> 
     for name, value in env.items():
         monkeypatch.setenv(f"{ENV_PREFIX}{name}", value)
     assert Settings.load().model_dump() == {
-        "data_path": Path("/data/orders.parquet"),
+        "data": Path("/data/orders.parquet"),
         "models_dir": Path("/srv/models"),
-        "params_path": Path("/srv/params.json"),
+        "params": Path("/srv/params.json"),
         "seed": 7,
         "test_size": 0.3,
         "predictions_log": Path("/var/log/predictions.jsonl"),
@@ -72,15 +72,15 @@ def test_only_prefixed_variables_are_settings(monkeypatch: pytest.MonkeyPatch) -
     for name in ("DATA", "data", "PARAMS", "DATA_PATH", "SEED", "port"):
         monkeypatch.setenv(name, "7")
     settings = Settings.load()  # a shell's own DATA or SEED is not a setting of ours
-    assert (settings.data_path, settings.params_path) == (DEFAULT_DATA, Path("params.json"))
+    assert (settings.data, settings.params) == (DEFAULT_DATA, Path("params.json"))
     assert (settings.seed, settings.port) == (42, 8000)
 
 
 def test_the_projects_pyproject_table_sets_values(tmp_path: Path) -> None:
     _pyproject(tmp_path, 'data = "data/orders.csv"\nparams = "tuned.json"\nseed = 3\n')
     settings = Settings.load()
-    assert settings.data_path == Path("data/orders.csv")
-    assert settings.params_path == Path("tuned.json")
+    assert settings.data == Path("data/orders.csv")
+    assert settings.params == Path("tuned.json")
     assert (settings.seed, settings.models_dir) == (3, Path("models"))
 
 
@@ -91,9 +91,8 @@ def test_code_beats_the_environment_which_beats_pyproject(
     monkeypatch.setenv(f"{ENV_PREFIX}DATA", "from/env.csv")
     monkeypatch.setenv(f"{ENV_PREFIX}SEED", "4")
     settings = Settings.load()
-    assert (settings.data_path, settings.seed, settings.port) == (Path("from/env.csv"), 4, 8001)
-    assert Settings.load(data_path=Path("from/code.csv")).data_path == Path("from/code.csv")
-    assert Settings.load(data="from/code.csv").data_path == Path("from/code.csv")
+    assert (settings.data, settings.seed, settings.port) == (Path("from/env.csv"), 4, 8001)
+    assert Settings.load(data="from/code.csv").data == Path("from/code.csv")
 
 
 def test_an_empty_predictions_log_setting_turns_the_log_off(

@@ -47,7 +47,7 @@ def test_parameters_and_their_tuning_record_come_from_the_params_file(
 ) -> None:
     defaults = model_spec(contract).defaults
     name = next(iter(defaults))
-    save_params(settings.params_path, Params({name: 0.125}, {"trials": 3}))
+    save_params(settings.params, Params({name: 0.125}, {"trials": 3}))
     metadata, _ = train(settings, contract)
     assert metadata.params == {**defaults, name: 0.125}, "tuned values over the defaults"
     assert metadata.tuning == {"trials": 3}
@@ -69,12 +69,12 @@ def test_invalid_training_data_registers_nothing(
     tmp_path: Path, settings: Settings, contract: Contract
 ) -> None:
     broken = tmp_path / "broken.csv"
-    lines = settings.data_path.read_text(encoding="utf-8").splitlines()
+    lines = settings.data.read_text(encoding="utf-8").splitlines()
     cells = lines[1].split(",")
     cells[1] = "mars"  # the region of the first row
     broken.write_text("\n".join([lines[0], ",".join(cells), *lines[2:]]) + "\n", encoding="utf-8")
     with pytest.raises(InvalidDataError):
-        train(settings.model_copy(update={"data_path": broken}), contract)
+        train(settings.model_copy(update={"data": broken}), contract)
     assert Registry(settings.models_dir).versions() == []
 
 

@@ -23,7 +23,7 @@ def test_the_same_seed_finds_the_same_parameters(settings: Settings, contract: C
     assert (record["trials"], record["stopped_by"], record["seed"]) == (3, "trials", 42)
     assert record["sampler"] == "TPESampler"
     assert record["metric"] == spec.primary_metric
-    assert record["data"]["sha256"] == sha256_of(settings.data_path)
+    assert record["data"]["sha256"] == sha256_of(settings.data)
     assert set(record["search_space"]) == set(spec.defaults)
     # The first trial scores the defaults: the search never ends worse than not tuning.
     gain = record["best_score"] - record["default_score"]
@@ -51,7 +51,7 @@ def test_the_search_never_sees_the_holdout(
 
     monkeypatch.setattr(tune_module, "cv_folds", spy)
     tune(settings, contract, trials=1)
-    frame = pd.read_csv(settings.data_path)
+    frame = pd.read_csv(settings.data)
     _, holdout = holdout_split(frame, contract, test_size=settings.test_size, seed=settings.seed)
     assert len(seen[0]) == len(frame) - len(holdout)
     assert not set(seen[0]) & set(holdout.index)

@@ -140,6 +140,6 @@ def test_training_data_is_refused_with_the_report(
 
 
 def test_valid_training_data_is_returned_conformed(contract: Contract, settings: Settings) -> None:
-    frame = load_valid(settings.data_path, contract)
+    frame = load_valid(settings.data, contract)
     assert len(frame) == 1000
     assert frame["region"].map(type).eq(str).all()
