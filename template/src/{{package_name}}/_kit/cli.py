@@ -196,14 +196,15 @@ def run_tune(args: argparse.Namespace, settings: Settings) -> int:
 
     params = tune(settings, load_contract(), trials=args.trials, timeout=args.timeout)
     record = params.tuning
-    print(
-        f"{record['trials']} trials in {record['elapsed_s']} s (stopped by "
-        f"{record['stopped_by']}; {record['sampler']}, seed {record['seed']})"
-    )
-    print(
-        f"  {record['cv_folds']}-fold cross-validated {record['metric']}: "
-        f"{record['best_score']:.4f} (defaults {record['default_score']:.4f})"
-    )
+    if record is not None:  # always: tune records its search
+        print(
+            f"{record.trials} trials in {record.elapsed_s} s (stopped by {record.stopped_by}; "
+            f"{record.sampler}, seed {record.seed})"
+        )
+        print(
+            f"  {record.cv_folds}-fold cross-validated {record.metric}: "
+            f"{record.best_score:.4f} (defaults {record.default_score:.4f})"
+        )
     for name, value in params.values.items():
         print(f"  {name} = {value!r}")
     save_params(settings.params, params)
@@ -216,13 +217,13 @@ def run_train(args: argparse.Namespace, settings: Settings) -> int:
     from .train import train
 
     metadata, current = train(settings, load_contract(), promote=not args.no_promote)
-    metrics, primary = metadata.metrics, metadata.metrics["primary"]
+    metrics = metadata.metrics
     print(f"registered model {metadata.version} in {settings.models_dir}/")
     print(f"  {'':<18} {'model':>8} {'baseline':>9}")
-    for name, value in metrics["model"].items():
-        print(f"  {name:<18} {value:>8.4f} {metrics['baseline'][name]:>9.4f}")
+    for name, value in metrics.model.items():
+        print(f"  {name:<18} {value:>8.4f} {metrics.baseline[name]:>9.4f}")
     verdict = "beats" if metadata.beats_baseline else "does NOT beat"
-    print(f"the model {verdict} the baseline on {primary}", end="")
+    print(f"the model {verdict} the baseline on {metrics.primary}", end="")
     print(f"; {metadata.version} is now current" if current else "; the current model is unchanged")
     return EXIT_OK
 
@@ -267,12 +268,11 @@ def run_models(args: argparse.Namespace, settings: Settings) -> int:
         print(f"no registered models in {settings.models_dir}/: run the train command")
     for name in registry.versions():
         metrics = registry.metadata(name).metrics
-        model, baseline = (
-            metrics["model"][metrics["primary"]],
-            metrics["baseline"][metrics["primary"]],
-        )
         marker = "*" if name == current else " "
-        print(f"{marker} {name:<5} {metrics['primary']} {model:.4f} (baseline {baseline:.4f})")
+        print(
+            f"{marker} {name:<5} {metrics.primary} {metrics.model_score:.4f} "
+            f"(baseline {metrics.baseline_score:.4f})"
+        )
     return EXIT_OK
 
 
@@ -320,7 +320,10 @@ def run_gate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _verify(registry: Any, version: str | None, *, json_output: bool) -> int:
-    """Can the model be loaded, and does it beat the baseline? Exit 1 if not."""
+    """Can the model be loaded, and does it beat the baseline? Exit 1 if not.
+
+    As JSON: the version, the verdict and the problem, then the model's metadata record.
+    """
     from .contract import load_contract
     from .registry import RegistryError
 
@@ -334,9 +337,7 @@ def _verify(registry: Any, version: str | None, *, json_output: bool) -> int:
             "verified": True,
             "problem": None,
             "beats_baseline": metadata.beats_baseline,
-            "metrics": metadata.metrics,
-            "data": metadata.data,
-            "tuning": metadata.tuning,
+            **metadata.model_dump(mode="json"),
         }
     ok = result["verified"] and result["beats_baseline"]
     if json_output:

@@ -23,7 +23,8 @@ from .contract import Column, Contract
 from .errors import ProjectError
 from .identity import project_title
 from .profile import DRIFT, PROFILE_FILE, WATCH
-from .registry import Metadata, Registry, write_atomically
+from .records import Metadata
+from .registry import Registry, write_atomically
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -113,10 +114,10 @@ def _digest(metadata: Metadata, contract: Contract, accepted: list[dict[str, Any
     facts = {
         "version": metadata.version,
         "estimator": metadata.estimator,
-        "metrics": _rounded(metadata.metrics),
+        "metrics": _rounded(metadata.metrics.model_dump(mode="json")),
         "params": metadata.params,
-        "tuning": metadata.tuning,
-        "data": {key: metadata.data.get(key) for key in ("rows", "sha256")},
+        "tuning": None if metadata.tuning is None else metadata.tuning.model_dump(mode="json"),
+        "data": {"rows": metadata.data.rows, "sha256": metadata.data.sha256},
         "contract": contract.fingerprint(),
         "acceptance": accepted,
     }
@@ -152,7 +153,7 @@ def _summary(metadata: Metadata, contract: Contract, registry: Registry) -> str:
         f"**Model**: {metadata.version}{current}, {metadata.estimator} after `features.py`",
         f"**Predicts**: `{target.name}`: {target.description}",
         f"**Trained**: {metadata.created} from commit {metadata.git_commit or 'unknown'}",
-        f"**Training data**: `{data['path']}`, {data['rows']} rows, SHA-256 {data['sha256'][:12]}",
+        f"**Training data**: `{data.path}`, {data.rows} rows, SHA-256 {data.sha256[:12]}",
         f"**Environment**: Python {metadata.python}; {libraries}",
         f"**Template**: proto-to-mvp {metadata.template_version or 'unknown'}",
     ]
@@ -161,17 +162,17 @@ def _summary(metadata: Metadata, contract: Contract, registry: Registry) -> str:
 
 
 def _performance(metadata: Metadata) -> str:
-    metrics, primary = metadata.metrics, metadata.metrics["primary"]
+    metrics, primary = metadata.metrics, metadata.metrics.primary
     rows = [
-        [name, f"{value:.4f}", f"{metrics['baseline'][name]:.4f}"]
-        for name, value in metrics["model"].items()
+        [name, f"{value:.4f}", f"{metrics.baseline[name]:.4f}"]
+        for name, value in metrics.model.items()
     ]
-    better = "higher" if metrics.get("higher_is_better", True) else "lower"
+    better = "higher" if metrics.higher_is_better else "lower"
     verdict = "beats" if metadata.beats_baseline else "does NOT beat"
     return "\n\n".join(
         [
             "## Performance",
-            f"On {metrics['holdout_rows']} holdout rows, never used to fit or tune the model. "
+            f"On {metrics.holdout_rows} holdout rows, never used to fit or tune the model. "
             f"The primary metric is {primary} ({better} is better).",
             _table(["Metric", "Model", "Baseline"], rows, "lrr"),
             f"The model {verdict} the baseline on {primary}.",
@@ -186,12 +187,12 @@ def _parameters(metadata: Metadata) -> str:
         how = "Not tuned: the parameters are defaults or set by hand. Run `tune`, then `train`."
     else:
         how = (
-            f"Chosen by `tune` on {tuning['date']}: {tuning['trials']} trials of "
-            f"{tuning['sampler']} (seed {tuning['seed']}) in {tuning['elapsed_s']} s of a "
-            f"{tuning['timeout_s']:g} s budget, stopped by {tuning['stopped_by']}. "
-            f"{tuning['cv_folds']}-fold cross-validated {tuning['metric']} on the training rows: "
-            f"{tuning['best_score']:.4f} (defaults: {tuning['default_score']:.4f}). Searched: "
-            + "; ".join(f"`{name}` {space}" for name, space in tuning["search_space"].items())
+            f"Chosen by `tune` on {tuning.date}: {tuning.trials} trials of "
+            f"{tuning.sampler} (seed {tuning.seed}) in {tuning.elapsed_s} s of a "
+            f"{tuning.timeout_s:g} s budget, stopped by {tuning.stopped_by}. "
+            f"{tuning.cv_folds}-fold cross-validated {tuning.metric} on the training rows: "
+            f"{tuning.best_score:.4f} (defaults: {tuning.default_score:.4f}). Searched: "
+            + "; ".join(f"`{name}` {space}" for name, space in tuning.search_space.items())
             + "."
         )
     return "\n\n".join(["## Parameters", _table(["Parameter", "Value"], rows), how])

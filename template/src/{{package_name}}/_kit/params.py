@@ -1,6 +1,8 @@
 """``params.json``: the parameters ``tune`` chose and the record of the search that chose them.
 
 {"params": {PARAMETER: VALUE, ...}, "tuning": {"trials": 20, "best_score": 0.71, ...}}
+
+The tuning record is a ``records.Tuning``; a file set by hand may leave it out.
 """
 
 from __future__ import annotations
@@ -11,7 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from .errors import ProjectError
+from .records import Tuning, problem
 from .registry import write_atomically
 
 
@@ -24,7 +29,7 @@ class Params:
     """Parameter values (over ``model.py``'s defaults) and the record of the search."""
 
     values: dict[str, Any]
-    tuning: dict[str, Any] | None = None
+    tuning: Tuning | None = None
 
 
 def load_params(path: Path, known: Iterable[str]) -> Params:
@@ -49,10 +54,17 @@ def load_params(path: Path, known: Iterable[str]) -> Params:
     if unknown:
         takes = ", ".join(known)
         raise ParamsError(f"{path}: unknown parameters {unknown}; the model takes {takes}")
-    return Params(params, tuning)
+    try:
+        record = None if tuning is None else Tuning.model_validate(tuning)
+    except ValidationError as exc:
+        raise ParamsError(
+            f"{path}: not the tuning record tune writes: {problem(exc, 'tuning')}; run tune again"
+        ) from exc
+    return Params(params, record)
 
 
 def save_params(path: Path, params: Params) -> None:
     """Write the parameters file atomically (a reader never sees half of it)."""
-    text = json.dumps({"params": params.values, "tuning": params.tuning}, indent=2)
+    tuning = None if params.tuning is None else params.tuning.model_dump(mode="json")
+    text = json.dumps({"params": params.values, "tuning": tuning}, indent=2)
     write_atomically(path, text + "\n")

@@ -25,7 +25,8 @@ from pydantic import BaseModel, ValidationError
 from .contract import Contract, load_contract
 from .data import conform
 from .errors import ProjectError
-from .registry import Metadata, Registry
+from .records import Metadata
+from .registry import Registry
 from .schema import row_model
 from .scoring import Columns, compile_pipeline
 

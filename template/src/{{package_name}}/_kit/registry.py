@@ -15,17 +15,18 @@ load only models you trained or trust.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import pickle
 import re
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
 from importlib.metadata import version as installed_version
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from .errors import ProjectError
+from .records import Metadata, problem
 
 MODEL_FILE, METADATA_FILE, CURRENT_FILE = "model.pkl", "metadata.json", "current"
 # Libraries whose versions must match for a pickle to load: major.minor for scikit-learn,
@@ -36,29 +37,6 @@ _VERSION = re.compile(r"^v(\d+)$")
 
 class RegistryError(ProjectError):
     """No such model, or a model that must not be loaded; the message says which and why."""
-
-
-@dataclass(frozen=True)
-class Metadata:
-    """Everything needed to trust, reproduce and compare a registered model."""
-
-    version: str
-    created: str
-    pickle_sha256: str
-    contract_fingerprint: str
-    libraries: dict[str, str]
-    python: str
-    metrics: dict[str, Any]
-    data: dict[str, Any]
-    params: dict[str, Any] = field(default_factory=dict)
-    estimator: str | None = None
-    git_commit: str | None = None
-    template_version: str | None = None
-    tuning: dict[str, Any] | None = None
-
-    @property
-    def beats_baseline(self) -> bool:
-        return bool(self.metrics.get("beats_baseline"))
 
 
 def sha256_of(path: Path) -> str:
@@ -108,7 +86,7 @@ class Registry:
         for name, text in (files or {}).items():
             write_atomically(folder / name, text)
         metadata = Metadata(version=version, pickle_sha256=sha256_of(folder / MODEL_FILE), **fields)
-        write_atomically(folder / METADATA_FILE, json.dumps(asdict(metadata), indent=2) + "\n")
+        write_atomically(folder / METADATA_FILE, metadata.model_dump_json(indent=2) + "\n")
         return metadata
 
     def promote(self, version: str) -> None:
@@ -120,11 +98,13 @@ class Registry:
         version = self._resolve(version)
         path = self.root / version / METADATA_FILE
         try:
-            return Metadata(**json.loads(path.read_text(encoding="utf-8")))
+            return Metadata.model_validate_json(path.read_bytes())
         except FileNotFoundError as exc:
             raise RegistryError(f"model {version}: {METADATA_FILE} is missing") from exc
-        except (json.JSONDecodeError, TypeError, UnicodeDecodeError) as exc:
-            raise RegistryError(f"model {version}: {METADATA_FILE} is unreadable: {exc}") from exc
+        except ValidationError as exc:
+            raise RegistryError(
+                f"model {version}: {path}: {problem(exc)}; retrain the model or restore the file"
+            ) from exc
 
     def verify(
         self, version: str | None = None, *, contract_fingerprint: str | None = None

@@ -18,7 +18,6 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import asdict
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request, Response
@@ -33,6 +32,7 @@ from .errors import ProjectError
 from .identity import distribution_version, project_title
 from .prediction_log import PredictionLog
 from .predictor import DEFAULT_BATCH, LocalPredictor, Prediction
+from .records import Metadata
 from .schema import batch_model, response_models, row_model
 from .settings import Settings
 
@@ -92,8 +92,8 @@ def create_app(settings: Settings | None = None, *, max_batch: int = DEFAULT_BAT
         return {"status": "ready", "model_version": slot.get().model_version}
 
     @app.get("/model", summary="The serving model's registry metadata")
-    async def model() -> dict[str, Any]:
-        return asdict(slot.get().metadata)
+    async def model() -> Metadata:
+        return slot.get().metadata
 
     @app.post("/predict", response_model=One, summary="Predict one row")
     async def predict(row: Row, request: Request) -> Response:

@@ -18,7 +18,8 @@ from .contract import Contract
 from .evaluate import holdout_split, is_better, score, split_features_target
 from .params import load_params
 from .profile import PROFILE_FILE, build_profile
-from .registry import Metadata, Registry, library_versions, sha256_of
+from .records import DataRecord, Metadata, Metrics
+from .registry import Registry, library_versions, sha256_of
 from .settings import Settings
 from .user import build_baseline, build_model, model_spec
 from .validation import load_valid
@@ -48,17 +49,17 @@ def train(settings: Settings, contract: Contract, *, promote: bool = True) -> tu
     model_scores = score(spec.task, holdout_target, model.predict(holdout_features))
     baseline_scores = score(spec.task, holdout_target, baseline.predict(holdout_features))
     primary = spec.primary_metric
-    metrics = {
-        "task": spec.task,
-        "primary": primary,
-        "higher_is_better": spec.higher_is_better,
-        "model": model_scores,
-        "baseline": baseline_scores,
-        "beats_baseline": is_better(
+    metrics = Metrics(
+        task=spec.task,
+        primary=primary,
+        higher_is_better=spec.higher_is_better,
+        model=model_scores,
+        baseline=baseline_scores,
+        beats_baseline=is_better(
             model_scores[primary], baseline_scores[primary], higher_is_better=spec.higher_is_better
         ),
-        "holdout_rows": len(holdout),
-    }
+        holdout_rows=len(holdout),
+    )
     estimator = model.named_steps["estimator"]
     registry = Registry(settings.models_dir)
     metadata = registry.register(
@@ -68,11 +69,7 @@ def train(settings: Settings, contract: Contract, *, promote: bool = True) -> tu
         libraries=library_versions(),
         python=platform.python_version(),
         metrics=metrics,
-        data={
-            "path": str(settings.data),
-            "rows": len(frame),
-            "sha256": sha256_of(settings.data),
-        },
+        data=DataRecord(path=str(settings.data), sha256=sha256_of(settings.data), rows=len(frame)),
         params={**spec.defaults, **params.values},
         estimator=type(estimator).__name__,
         git_commit=git_commit(),

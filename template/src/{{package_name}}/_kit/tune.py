@@ -22,6 +22,7 @@ import pandas as pd
 from .contract import Contract
 from .evaluate import cv_folds, holdout_split, score, split_features_target
 from .params import Params
+from .records import DataRecord, Tuning
 from .registry import sha256_of
 from .settings import Settings
 from .user import ModelSpec, build_model, model_spec
@@ -59,23 +60,23 @@ def tune(
     study.optimize(objective, n_trials=trials, timeout=timeout, callbacks=[_log_trial])
     elapsed = time.perf_counter() - start
     done = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
-    record = {
-        "date": datetime.now().astimezone().isoformat(timespec="seconds"),
-        "sampler": type(sampler).__name__,
-        "seed": settings.seed,
-        "trials": len(done),
-        "max_trials": trials,
-        "timeout_s": timeout,
-        "elapsed_s": round(elapsed, 2),
-        "stopped_by": "trials" if len(done) >= trials else "timeout",
-        "metric": spec.primary_metric,
-        "cv_folds": FOLDS,
-        "best_score": study.best_value,
-        "default_score": done[0].value,
-        "search_space": _space(study.best_trial.distributions),
-        "data": {"path": str(settings.data), "sha256": sha256_of(settings.data)},
-        "optuna": optuna.__version__,
-    }
+    record = Tuning(
+        date=datetime.now().astimezone().isoformat(timespec="seconds"),
+        sampler=type(sampler).__name__,
+        seed=settings.seed,
+        trials=len(done),
+        max_trials=trials,
+        timeout_s=timeout,
+        elapsed_s=round(elapsed, 2),
+        stopped_by="trials" if len(done) >= trials else "timeout",
+        metric=spec.primary_metric,
+        cv_folds=FOLDS,
+        best_score=study.best_value,
+        default_score=done[0].value,
+        search_space=_space(study.best_trial.distributions),
+        data=DataRecord(path=str(settings.data), sha256=sha256_of(settings.data)),
+        optuna=optuna.__version__,
+    )
     return Params(study.best_params, record)
 
 

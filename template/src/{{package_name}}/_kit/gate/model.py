@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import ProjectError
-from ..registry import Metadata, Registry
+from ..records import Metadata
+from ..registry import Registry
 from .findings import Finding, failed, passed
 from .project import Project
 
@@ -54,9 +55,7 @@ def beats_baseline(project: Project) -> Finding:
     if model is None:
         return failed("no model to compare: see MVP008")
     metrics = model.metrics
-    primary = metrics["primary"]
-    ours, baseline = metrics["model"][primary], metrics["baseline"][primary]
-    scores = f"{primary} {ours:.4f}, baseline {baseline:.4f}"
+    scores = f"{metrics.primary} {metrics.model_score:.4f}, baseline {metrics.baseline_score:.4f}"
     if model.beats_baseline:
         return passed(f"model {model.version}: {scores}")
     return failed(f"model {model.version} does not beat the baseline: {scores}")
@@ -68,13 +67,12 @@ def tuned(project: Project) -> Finding:
     if model is None:
         return failed("no model to check: see MVP008")
     tuning, version = model.tuning, model.version
-    if not tuning:
+    if tuning is None:
         return failed(f"model {version} has no tuning record: its parameters were set by hand")
-    tuned_on = (tuning.get("data") or {}).get("sha256")
-    if tuned_on != model.data.get("sha256"):
+    if tuning.data.sha256 != model.data.sha256:
         return failed(f"model {version} was tuned on other data than it was trained on")
-    search = f"{tuning.get('trials')} trials of {tuning.get('sampler')} (seed {tuning.get('seed')})"
-    return passed(f"model {version}: parameters from {search} on {tuning.get('date')}")
+    search = f"{tuning.trials} trials of {tuning.sampler} (seed {tuning.seed})"
+    return passed(f"model {version}: parameters from {search} on {tuning.date}")
 
 
 def model_card(project: Project) -> Finding:

@@ -22,6 +22,7 @@ import pytest
 from ..contract import Contract, load_contract
 from ..data import load_table
 from ..identity import PACKAGE
+from ..records import DataRecord, Tuning
 from ..settings import ENV_PREFIX, Settings
 from ..train import train
 
@@ -58,6 +59,28 @@ def settings_in(folder: Path) -> Settings:
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return settings_in(tmp_path)
+
+
+@pytest.fixture
+def tuning() -> Tuning:
+    """A tuning record as tune writes it (for a search that did not run)."""
+    return Tuning(
+        date="2026-03-01T10:00:00+00:00",
+        sampler="TPESampler",
+        seed=42,
+        trials=20,
+        max_trials=20,
+        timeout_s=60.0,
+        elapsed_s=2.5,
+        stopped_by="trials",
+        metric="score",
+        cv_folds=5,
+        best_score=0.75,
+        default_score=0.7,
+        search_space={"C": "log-uniform 0.001 to 100"},
+        data=DataRecord(path="data/example/deliveries.csv", sha256="0" * 64),
+        optuna="4.0.0",
+    )
 
 
 @pytest.fixture(scope="session")

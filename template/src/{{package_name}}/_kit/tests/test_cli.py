@@ -15,6 +15,8 @@ from ..errors import ProjectError
 from ..identity import PACKAGE, distribution_version
 from ..prediction_log import PredictionLog
 from ..predictor import Prediction
+from ..records import Metadata
+from ..registry import Registry
 from ..settings import ENV_PREFIX, Settings
 from ..tasks import CLASSIFICATION
 from ..user import model_spec
@@ -257,7 +259,28 @@ def test_models_list_verify_and_promote(
         True,
         True,
     )
+    record = {name: verified[name] for name in Metadata.model_fields}
+    assert Metadata.model_validate(record) == Registry(models_env).metadata("v2"), "the record"
     assert main(["models", "promote"]) == EXIT_USAGE
+
+
+def test_a_broken_metadata_record_is_a_one_line_error(
+    models_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["train"])
+    path = models_env / "v1" / "metadata.json"
+    saved = json.loads(path.read_text(encoding="utf-8"))
+    saved["metrics"]["model"] = "good"
+    path.write_text(json.dumps(saved), encoding="utf-8")
+    capsys.readouterr()
+    assert main(["models"]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: model v1: {path}: metrics.model: Input should be an object")
+    assert err.count("\n") == 1
+    assert main(["models", "verify", "--format", "json"]) == EXIT_FAILED
+    verified = json.loads(capsys.readouterr().out)
+    assert verified["verified"] is False
+    assert "metrics.model" in verified["problem"]
 
 
 def test_verify_refuses_a_tampered_model(

@@ -5,9 +5,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import tomllib
 
-from ..contract import parse_contract
+from ..contract import load_contract
 from ..data import load_table
 from ..draft import DraftError, draft_contract, write_draft
 from ..validation import validate_frame
@@ -31,7 +30,8 @@ def frame() -> pd.DataFrame:
 def test_the_draft_is_a_valid_contract_the_data_meets(frame: pd.DataFrame, tmp_path: Path) -> None:
     frame.to_csv(tmp_path / "data.csv", index=False)
     draft = draft_contract(load_table(tmp_path / "data.csv"), source="data.csv", name="customers")
-    contract = parse_contract(tomllib.loads(draft.text))
+    (tmp_path / "contract.toml").write_text(draft.text, encoding="utf-8")
+    contract = load_contract(tmp_path / "contract.toml")
     assert draft.text.startswith("# DRAFT")
     assert (contract.target.name, contract.task) == ("label", "classification")
     assert contract.target.allowed == ("0", "1", "2")

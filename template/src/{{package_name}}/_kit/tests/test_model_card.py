@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
@@ -8,6 +7,7 @@ import pytest
 
 from ..contract import Contract
 from ..model_card import ModelCardError, build_card, check_card, write_card
+from ..records import Tuning
 from ..registry import Registry
 from ..settings import Settings
 from ..train import train
@@ -29,11 +29,11 @@ def test_the_card_states_the_registered_models_real_metrics(
     assert card.version == "v1"
     assert card.text.startswith("# Model card: ")
     metrics = metadata.metrics
-    for name, value in metrics["model"].items():
-        assert f"| {name} | {value:.4f} | {metrics['baseline'][name]:.4f} |" in card.text
-    assert f"On {metrics['holdout_rows']} holdout rows" in card.text
+    for name, value in metrics.model.items():
+        assert f"| {name} | {value:.4f} | {metrics.baseline[name]:.4f} |" in card.text
+    assert f"On {metrics.holdout_rows} holdout rows" in card.text
     assert "The model beats the baseline" in card.text
-    assert metadata.data["sha256"][:12] in card.text
+    assert metadata.data.sha256[:12] in card.text
     for column in contract.columns:
         assert f"| `{column.name}` | {column.role} | {column.type} |" in card.text
     assert "Not tuned" in card.text
@@ -42,25 +42,10 @@ def test_the_card_states_the_registered_models_real_metrics(
 
 
 def test_the_card_shows_the_tuning_record_and_the_acceptance(
-    tmp_path: Path, registry: Registry, contract: Contract
+    tmp_path: Path, registry: Registry, contract: Contract, tuning: Tuning
 ) -> None:
-    path = registry.root / "v1" / "metadata.json"
-    metadata = json.loads(path.read_text(encoding="utf-8"))
-    metadata["tuning"] = {
-        "date": "2026-03-01T10:00:00+00:00",
-        "sampler": "TPESampler",
-        "seed": 42,
-        "trials": 20,
-        "elapsed_s": 2.5,
-        "timeout_s": 60.0,
-        "stopped_by": "trials",
-        "cv_folds": 5,
-        "metric": "score",
-        "best_score": 0.75,
-        "default_score": 0.7,
-        "search_space": {"C": "log-uniform 0.001 to 100"},
-    }
-    path.write_text(json.dumps(metadata), encoding="utf-8")
+    tuned = registry.metadata("v1").model_copy(update={"tuning": tuning})
+    (registry.root / "v1" / "metadata.json").write_text(tuned.model_dump_json(), encoding="utf-8")
     acceptance = tmp_path / "ACCEPTANCE.toml"
     acceptance.write_text(ACCEPTED + 'notes = "Pilot | north"\n', encoding="utf-8")
     text = build_card(registry, contract, acceptance).text

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from ..params import Params, ParamsError, load_params, save_params
+from ..records import Tuning
 
 # The parameters a model takes: its defaults' names (model.py's default_params).
 KNOWN = {"alpha": 1.0, "fit_intercept": True}
@@ -16,15 +17,14 @@ def test_missing_params_file_means_defaults_without_a_tuning_record(tmp_path: Pa
     assert Params({}).tuning is None
 
 
-def test_params_file_written_by_tune_is_read_back(tmp_path: Path) -> None:
+def test_params_file_written_by_tune_is_read_back(tmp_path: Path, tuning: Tuning) -> None:
     path = tmp_path / "params.json"
-    params = Params({"alpha": 0.25}, {"trials": 3, "best_score": 0.5})
+    params = Params({"alpha": 0.25}, tuning)
     save_params(path, params)
     assert load_params(path, KNOWN) == params
-    assert json.loads(path.read_text(encoding="utf-8")) == {
-        "params": {"alpha": 0.25},
-        "tuning": {"trials": 3, "best_score": 0.5},
-    }
+    saved = json.loads(path.read_text(encoding="utf-8"))
+    assert saved["params"] == {"alpha": 0.25}
+    assert Tuning.model_validate(saved["tuning"]) == tuning
     assert not list(tmp_path.glob("*.tmp")), "written atomically: no temporary file left"
     hand = path.with_name("hand.json")
     hand.write_text(json.dumps({"params": {"alpha": 2.0}}), encoding="utf-8")
@@ -58,6 +58,28 @@ def test_unusable_params_file_is_refused_with_the_reason(
     path = tmp_path / "params.json"
     path.write_text(text, encoding="utf-8")
     with pytest.raises(ParamsError, match=rf"params\.json: {reason}") as refused:
+        load_params(path, KNOWN)
+    assert "\n" not in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("edit", "problem"),
+    [
+        ({"trials": "three"}, r"tuning\.trials: Input should be a valid integer, got 'three'"),
+        ({"stopped_by": "boredom"}, r"tuning\.stopped_by: Input should be 'trials' or 'timeout'"),
+        ({"data": {"path": "data.csv"}}, r"tuning\.data\.sha256 is missing"),
+        ({"best": 0.5}, r"tuning\.best is not a field of this record"),
+    ],
+)
+def test_a_malformed_tuning_record_is_refused_in_one_line(
+    tmp_path: Path, tuning: Tuning, edit: dict[str, object], problem: str
+) -> None:
+    path = tmp_path / "params.json"
+    malformed = {**tuning.model_dump(mode="json"), **edit}
+    path.write_text(json.dumps({"params": {}, "tuning": malformed}), encoding="utf-8")
+    with pytest.raises(
+        ParamsError, match=rf"params\.json: not the tuning record tune writes: {problem}"
+    ) as refused:
         load_params(path, KNOWN)
     assert "\n" not in str(refused.value)
 

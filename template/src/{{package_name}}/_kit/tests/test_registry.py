@@ -2,10 +2,13 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from ..records import DataRecord, Metrics
 from ..registry import Registry, RegistryError, library_versions
 
 FIELDS = {
@@ -13,8 +16,16 @@ FIELDS = {
     "contract_fingerprint": "abc",
     "libraries": library_versions(),
     "python": "3.11.0",
-    "metrics": {"primary": "score", "model": {"score": 0.9}, "baseline": {"score": 0.5}},
-    "data": {"path": "data.csv", "rows": 10, "sha256": "0" * 64},
+    "metrics": Metrics(
+        task="classification",
+        primary="accuracy",
+        higher_is_better=True,
+        model={"accuracy": 0.9},
+        baseline={"accuracy": 0.5},
+        beats_baseline=True,
+        holdout_rows=2,
+    ),
+    "data": DataRecord(path="data.csv", sha256="0" * 64, rows=10),
 }
 
 
@@ -76,11 +87,61 @@ def test_a_model_for_another_contract_is_refused(registry: Registry) -> None:
 def test_unreadable_metadata_is_refused(registry: Registry) -> None:
     registry.register({"weights": [1]}, **FIELDS)
     (registry.root / "v1" / "metadata.json").write_text("{", encoding="utf-8")
-    with pytest.raises(RegistryError, match=r"metadata\.json is unreadable"):
+    with pytest.raises(RegistryError, match=r"metadata\.json: not valid JSON"):
         registry.load("v1")
     shutil.rmtree(registry.root / "v1")
     registry.root.joinpath("v1").mkdir()
     with pytest.raises(RegistryError, match=r"metadata\.json is missing"):
+        registry.load("v1")
+
+
+def _edit_metadata(registry: Registry, edit: Callable[[dict[str, Any]], object]) -> None:
+    path = registry.root / "v1" / "metadata.json"
+    saved = json.loads(path.read_text(encoding="utf-8"))
+    edit(saved)
+    path.write_text(json.dumps(saved), encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("edit", "problem"),
+    [
+        (
+            lambda saved: saved["metrics"].update(holdout_rows="many"),
+            r"metrics\.holdout_rows: Input should be a valid integer, got 'many'",
+        ),
+        (
+            lambda saved: saved["metrics"].update(beats_baseline="yes"),
+            r"metrics\.beats_baseline: Input should be a valid boolean, got 'yes'",
+        ),
+        (lambda saved: saved["data"].pop("sha256"), r"data\.sha256 is missing"),
+        (lambda saved: saved["metrics"].update(task="ranking"), "metrics.task: must be one of"),
+        (lambda saved: saved.update(owner="me"), "owner is not a field of this record"),
+        (
+            lambda saved: saved["metrics"].update(primary="f1_macro"),
+            r"metrics: the primary metric 'f1_macro' has no model or baseline score; retrain",
+        ),
+    ],
+)
+def test_metadata_that_is_not_a_valid_record_is_refused_in_one_line(
+    registry: Registry, edit: Callable[[dict[str, Any]], object], problem: str
+) -> None:
+    registry.register({"weights": [1]}, **FIELDS)
+    _edit_metadata(registry, edit)
+    with pytest.raises(RegistryError, match=rf"^model v1: .*metadata\.json: {problem}") as refused:
+        registry.load("v1")
+    assert "\n" not in str(refused.value)
+
+
+def test_metadata_written_by_v0_2_0_still_loads(registry: Registry) -> None:
+    """v0.2.0 recorded neither the task nor the direction of the primary metric."""
+    registry.register({"weights": [1]}, **FIELDS)
+    old = ("task", "higher_is_better")
+    _edit_metadata(registry, lambda saved: [saved["metrics"].pop(key) for key in old])
+    metrics = registry.load("v1")[1].metrics
+    assert (metrics.task, metrics.higher_is_better) == ("classification", True)
+    assert (metrics.model_score, metrics.baseline_score) == (0.9, 0.5)
+    _edit_metadata(registry, lambda saved: saved["metrics"].update(primary="mystery"))
+    with pytest.raises(RegistryError, match=r"metrics\.task is missing \(written by another kit"):
         registry.load("v1")
 
 

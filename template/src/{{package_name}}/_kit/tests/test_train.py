@@ -8,6 +8,7 @@ import pytest
 from ..contract import Contract
 from ..params import Params, save_params
 from ..profile import load_profile
+from ..records import Tuning
 from ..registry import Registry
 from ..settings import Settings
 from ..tasks import CLASSIFICATION
@@ -24,14 +25,15 @@ def test_training_registers_a_model_that_beats_the_baseline(
     assert Registry(settings.models_dir).current() == metadata.version == "v1"
     metrics = metadata.metrics
     spec = model_spec(contract)
-    assert (metrics["task"], metrics["primary"]) == (contract.task, spec.primary_metric)
-    assert metrics["higher_is_better"] is spec.higher_is_better
-    assert metrics["beats_baseline"] is True
-    assert metrics["holdout_rows"] == 200
-    assert set(metrics["model"]) == set(metrics["baseline"])
+    assert (metrics.task, metrics.primary) == (contract.task, spec.primary_metric)
+    assert metrics.higher_is_better is spec.higher_is_better
+    assert metrics.beats_baseline is True
+    assert metrics.holdout_rows == 200
+    assert set(metrics.model) == set(metrics.baseline)
+    assert metrics.model_score == metrics.model[spec.primary_metric]
     assert metadata.contract_fingerprint == contract.fingerprint()
-    assert metadata.data["rows"] == 1000
-    assert len(metadata.data["sha256"]) == 64
+    assert metadata.data.rows == 1000
+    assert len(metadata.data.sha256) == 64
     assert {"scikit-learn", "numpy", "pandas"} <= set(metadata.libraries)
 
 
@@ -43,14 +45,15 @@ def test_without_promotion_the_current_model_stays(settings: Settings, contract:
 
 
 def test_parameters_and_their_tuning_record_come_from_the_params_file(
-    settings: Settings, contract: Contract
+    settings: Settings, contract: Contract, tuning: Tuning
 ) -> None:
     defaults = model_spec(contract).defaults
     name = next(iter(defaults))
-    save_params(settings.params, Params({name: 0.125}, {"trials": 3}))
+    save_params(settings.params, Params({name: 0.125}, tuning))
     metadata, _ = train(settings, contract)
     assert metadata.params == {**defaults, name: 0.125}, "tuned values over the defaults"
-    assert metadata.tuning == {"trials": 3}
+    assert metadata.tuning == tuning
+    assert Registry(settings.models_dir).metadata(metadata.version).tuning == tuning
     expected = "LogisticRegression" if contract.task == CLASSIFICATION else "Ridge"
     assert metadata.estimator == expected, "the estimator model.py builds for the task"
 

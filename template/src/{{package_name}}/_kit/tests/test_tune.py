@@ -19,23 +19,24 @@ def test_the_same_seed_finds_the_same_parameters(settings: Settings, contract: C
     assert set(first.values) == set(spec.defaults)
     record = first.tuning
     assert record is not None
-    assert record["best_score"] == second.tuning["best_score"]
-    assert (record["trials"], record["stopped_by"], record["seed"]) == (3, "trials", 42)
-    assert record["sampler"] == "TPESampler"
-    assert record["metric"] == spec.primary_metric
-    assert record["data"]["sha256"] == sha256_of(settings.data)
-    assert set(record["search_space"]) == set(spec.defaults)
+    assert second.tuning is not None
+    assert record.best_score == second.tuning.best_score
+    assert (record.trials, record.stopped_by, record.seed) == (3, "trials", 42)
+    assert record.sampler == "TPESampler"
+    assert record.metric == spec.primary_metric
+    assert (record.data.sha256, record.data.rows) == (sha256_of(settings.data), None)
+    assert set(record.search_space) == set(spec.defaults)
     # The first trial scores the defaults: the search never ends worse than not tuning.
-    gain = record["best_score"] - record["default_score"]
+    gain = record.best_score - record.default_score
     assert gain >= 0 if spec.higher_is_better else gain <= 0
 
 
 def test_the_timeout_ends_the_search(settings: Settings, contract: Contract) -> None:
     record = tune(settings, contract, trials=100_000, timeout=0.5).tuning
     assert record is not None
-    assert record["stopped_by"] == "timeout"
-    assert 1 <= record["trials"] < 100_000
-    assert record["elapsed_s"] < 0.5 + 2.0, "only the trial under way may run past the timeout"
+    assert record.stopped_by == "timeout"
+    assert 1 <= record.trials < 100_000
+    assert record.elapsed_s < 0.5 + 2.0, "only the trial under way may run past the timeout"
 
 
 def test_the_search_never_sees_the_holdout(
