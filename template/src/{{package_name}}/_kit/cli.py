@@ -57,6 +57,34 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=distribution_version())
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _data_commands(commands)
+    _model_commands(commands, settings)
+    _operations_commands(commands, settings)
+    register_commands(commands)
+    return parser
+
+
+def _data_commands(commands: argparse._SubParsersAction) -> None:
+    """From a data file to a contract, validated data and the baseline's score."""
+    draft = _command(
+        commands,
+        "draft-contract",
+        run_draft_contract,
+        "Draft contract.toml from a data file, to review before use.",
+    )
+    draft.add_argument("path", help="a .csv or .parquet file of your data")
+    draft.add_argument("--target", help="the column to predict (default: guessed)")
+    draft.add_argument("--force", action="store_true", help="replace an existing contract")
+
+    sample = _command(
+        commands,
+        "sample-data",
+        run_sample_data,
+        "Write rows made from the contract alone (for CI without your data, and tests).",
+    )
+    sample.add_argument("output", nargs="?", help="a .csv or .parquet file; default: settings")
+    sample.add_argument("--rows", type=_positive(int), default=1000, help="default: %(default)s")
+    sample.add_argument("--seed", type=int, default=0, help="default: %(default)s")
 
     validate = _command(
         commands, "validate", run_validate, "Check a data file against the data contract."
@@ -69,6 +97,9 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
     )
     baseline.add_argument("--data", help="training data (.csv or .parquet); default: settings")
 
+
+def _model_commands(commands: argparse._SubParsersAction, settings: Settings) -> None:
+    """Tune, train, predict, serve and manage registered models."""
     tune = _command(
         commands, "tune", run_tune, "Search the model's parameters by cross-validation."
     )
@@ -111,6 +142,9 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
     models.add_argument("version", nargs="?", help="for verify (default: current) and promote")
     models.add_argument("--format", choices=["text", "json"], default="text")
 
+
+def _operations_commands(commands: argparse._SubParsersAction, settings: Settings) -> None:
+    """Watch the served model, describe it, and check MVP readiness."""
     monitor = _command(
         commands, "monitor", run_monitor, "Check logged predictions for contract breaks and drift."
     )
@@ -132,8 +166,6 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
     gate.set_defaults(handler=run_gate)
     gate.add_argument("-h", "--help", action="store_true", dest="gate_help", help=argparse.SUPPRESS)
     gate.add_argument("gate_args", nargs=argparse.REMAINDER, help="check | pr-body ...")
-    register_commands(commands)
-    return parser
 
 
 def _command(
@@ -154,6 +186,34 @@ def _positive(kind: Callable[[str], Any]) -> Callable[[str], Any]:
         return value
 
     return parse
+
+
+def run_draft_contract(args: argparse.Namespace, settings: Settings) -> int:
+    from .contract import CONTRACT_PATH
+    from .data import load_table
+    from .draft import draft_contract, write_draft
+
+    draft = draft_contract(load_table(args.path), source=args.path, target=args.target)
+    write_draft(draft, CONTRACT_PATH, force=args.force)
+    print(f"wrote a DRAFT contract for a {draft.task} model to {CONTRACT_PATH}")
+    for note in draft.notes:
+        print(f"  {note}")
+    print("review every rule, then: validate, baseline, tune, train")
+    return EXIT_OK
+
+
+def run_sample_data(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path
+
+    from .contract import load_contract
+    from .data import write_table
+    from .samples import sample_frame
+
+    output = Path(args.output or settings.data)
+    frame = sample_frame(load_contract(), rows=args.rows, seed=args.seed)
+    write_table(frame, output)
+    print(f"wrote {len(frame)} rows made from the contract to {output}")
+    return EXIT_OK
 
 
 def run_validate(args: argparse.Namespace, settings: Settings) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from numbers import Real
 from pathlib import Path
 
@@ -112,3 +113,27 @@ def _parse_numbers(cells: pd.Series) -> pd.Series:
     """A number column with a bad cell reads as text: keep the bad cells, parse the rest."""
     numbers = pd.to_numeric(cells, errors="coerce")
     return numbers.astype(object).where(numbers.notna() | cells.isna(), cells)
+
+
+def write_table(frame: pd.DataFrame, path: Path | str) -> None:
+    """Write CSV or Parquet (by suffix) atomically: never a cut-off file in its place.
+
+    The rows go to a temporary file in the same folder, which is then renamed over ``path``.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        raise DataError(f"{path}: unsupported file type {suffix!r}; use .csv or .parquet")
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if suffix == ".csv":
+            frame.to_csv(temporary, index=False)
+        else:
+            frame.to_parquet(temporary, index=False)
+        os.replace(temporary, path)
+    except OSError as exc:
+        raise DataError(f"{path}: cannot write ({exc.strerror})") from exc
+    finally:
+        if temporary.exists():  # False under a file that is no folder: nothing to clean
+            temporary.unlink()

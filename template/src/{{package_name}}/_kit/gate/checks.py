@@ -62,6 +62,13 @@ CHECKS = (
         source.integration_test,
     ),
     Check(
+        "MVP016",
+        "the whole test suite passes on the current tree",
+        "run `uv run pytest` and make it pass; the gate trusts only that run",
+        "mvp016-tests-pass",
+        standards.tests_pass,
+    ),
+    Check(
         "MVP005",
         "test coverage meets the threshold",
         "test the lines `uv run pytest` lists as missing",

@@ -8,6 +8,7 @@ from fnmatch import fnmatch
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from .. import evidence
 from .findings import Finding, failed, passed
 from .project import COVERAGE_DATA, SRC, TESTS, GateError, Project, load_toml
 
@@ -31,11 +32,21 @@ RUFF_DEFAULT_SELECT = ("E4", "E7", "E9", "F")
 MAX_EXTENDS = 10
 
 
+def tests_pass(project: Project) -> Finding:
+    """MVP016: the whole suite passed on the tree as it is now (the kit records each run)."""
+    stale = evidence.problem(project.root)
+    return failed(stale) if stale else passed("the whole suite passed on the current tree")
+
+
 def coverage(project: Project) -> Finding:
-    """MVP005: the last test run covered at least [tool.coverage.report] fail_under."""
+    """MVP005: a passing run of the current tree covered at least [tool.coverage.report] fail_under."""
+    stale = evidence.problem(project.root)
+    if stale:
+        return failed(f"no coverage to trust: {stale}")
     data = project.root / COVERAGE_DATA
-    if not data.is_file():
-        return failed(f"no coverage data ({data.name}): run `uv run pytest` first")
+    found = evidence.read(project.root)
+    if not data.is_file() or found is None or data.stat().st_mtime < found.started:
+        return failed(f"no coverage data ({data.name}) from the last run: run `uv run pytest`")
     import coverage as coverage_py  # a dev dependency; only this check needs it
 
     measured = coverage_py.Coverage(
