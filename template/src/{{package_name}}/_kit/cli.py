@@ -285,6 +285,11 @@ def run_train(args: argparse.Namespace, settings: Settings) -> int:
     verdict = "beats" if metadata.beats_baseline else "does NOT beat"
     print(f"the model {verdict} the baseline on {metrics.primary}", end="")
     print(f"; {metadata.version} is now current" if current else "; the current model is unchanged")
+    if metrics.outside_target_range is not None:
+        print(
+            f"{metrics.outside_target_range} of {metrics.holdout_rows} holdout predictions fell "
+            "outside the target's contract range (clipped when served)"
+        )
     return EXIT_OK
 
 

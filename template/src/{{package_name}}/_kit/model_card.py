@@ -175,8 +175,19 @@ def _performance(metadata: Metadata) -> str:
             f"On {metrics.holdout_rows} holdout rows, never used to fit or tune the model. "
             f"The primary metric is {primary} ({better} is better).",
             _table(["Metric", "Model", "Baseline"], rows, "lrr"),
-            f"The model {verdict} the baseline on {primary}.",
+            f"The model {verdict} the baseline on {primary}.{_range_note(metrics)}",
         ]
+    )
+
+
+def _range_note(metrics: Any) -> str:
+    """Regression: how many holdout predictions fell outside the target's contract range."""
+    if metrics.outside_target_range is None:
+        return ""
+    share = metrics.outside_target_range / max(metrics.holdout_rows, 1)
+    return (
+        f" {metrics.outside_target_range} holdout predictions ({share:.1%}) fell outside the "
+        "target's contract range; they are clipped to it when served, and scored clipped."
     )
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import httpx
+import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ValidationError
 
@@ -115,7 +116,7 @@ class LocalPredictor:
         else:
             values, probabilities = self._pipeline_score(columns)
         if probabilities is None or self._labels is None:
-            return [Prediction(float(value)) for value in values]
+            return [Prediction(float(value)) for value in clip_to_target(values, self.contract)]
         return [
             Prediction(str(value), dict(zip(self._labels, row.tolist(), strict=True)))
             for value, row in zip(values, probabilities, strict=True)
@@ -182,6 +183,23 @@ class HttpPredictor:
                 f"{self._client.base_url}{path}: {response.status_code} {response.text}"
             )
         return response.json()
+
+
+def clip_to_target(values: Any, contract: Contract) -> np.ndarray:
+    """Predicted numbers clipped into the target's contract range (the range policy: a number
+    the contract calls impossible is never served; ``train`` counts how often it happens)."""
+    numbers, target = np.asarray(values, dtype=float), contract.target
+    if target.min is None and target.max is None:
+        return numbers
+    return np.clip(numbers, target.min, target.max)
+
+
+def outside_target(values: Any, contract: Contract) -> int:
+    """How many predicted numbers fall outside the target's contract range."""
+    numbers, target = np.asarray(values, dtype=float), contract.target
+    low = -np.inf if target.min is None else target.min
+    high = np.inf if target.max is None else target.max
+    return int(((numbers < low) | (numbers > high)).sum())
 
 
 def _error(row: int, error: Mapping[str, Any]) -> dict[str, Any]:

@@ -32,6 +32,8 @@ class Metrics(Record):
     baseline: dict[str, float]
     beats_baseline: bool
     holdout_rows: int
+    # Regression: holdout predictions outside the target's contract range, before clipping.
+    outside_target_range: int | None = None
 
     @model_validator(mode="before")
     @classmethod

@@ -17,10 +17,12 @@ from pathlib import Path
 from .contract import Contract
 from .evaluate import holdout_split, is_better, score, split_features_target
 from .params import load_params
+from .predictor import clip_to_target, outside_target
 from .profile import PROFILE_FILE, build_profile
 from .records import DataRecord, Metadata, Metrics
 from .registry import Registry, library_versions, sha256_of
 from .settings import Settings
+from .tasks import REGRESSION
 from .user import build_baseline, build_model, model_spec
 from .validation import load_valid
 
@@ -46,7 +48,19 @@ def train(settings: Settings, contract: Contract, *, promote: bool = True) -> tu
 
     baseline = build_baseline(contract).fit(features, target)
     model = build_model(contract, params.values).fit(features, target)
-    model_scores = score(spec.task, holdout_target, model.predict(holdout_features))
+    predicted = model.predict(holdout_features)
+    outside = None
+    if spec.task == REGRESSION:  # served numbers are clipped into the target's range: score those
+        outside = outside_target(predicted, contract)
+        predicted = clip_to_target(predicted, contract)
+        if outside:
+            log.warning(
+                "%d of %d holdout predictions fell outside the target's contract range "
+                "(clipped when served)",
+                outside,
+                len(predicted),
+            )
+    model_scores = score(spec.task, holdout_target, predicted)
     baseline_scores = score(spec.task, holdout_target, baseline.predict(holdout_features))
     primary = spec.primary_metric
     metrics = Metrics(
@@ -59,6 +73,7 @@ def train(settings: Settings, contract: Contract, *, promote: bool = True) -> tu
             model_scores[primary], baseline_scores[primary], higher_is_better=spec.higher_is_better
         ),
         holdout_rows=len(holdout),
+        outside_target_range=outside,
     )
     estimator = model.named_steps["estimator"]
     registry = Registry(settings.models_dir)

@@ -39,7 +39,7 @@ def tests_pass(project: Project) -> Finding:
 
 
 def coverage(project: Project) -> Finding:
-    """MVP005: a passing run of the current tree covered at least [tool.coverage.report] fail_under."""
+    """MVP005: a passing run of the current tree covered at least fail_under of your code."""
     stale = evidence.problem(project.root)
     if stale:
         return failed(f"no coverage to trust: {stale}")
