@@ -141,22 +141,26 @@ def compile_pipeline(pipeline: Any) -> CompiledPipeline | None:
     if numeric is None or categorical is None or not _only(parts, "numeric", "categorical"):
         return None
     (impute_numbers, scaler), (impute_categories, encoder) = numeric, categorical
-    if not _plain_encoder(encoder):
+    names, categories = parts["numeric"][1], parts["categorical"][1]
+    # A transformer given no columns (a contract without numbers, or without categories) is
+    # left unfitted by scikit-learn: its columns add nothing.
+    if categories and not _plain_encoder(encoder):
         return None
     weights = np.atleast_2d(estimator.coef_)
-    count = len(parts["numeric"][1])
-    offsets = np.cumsum([count] + [len(block) for block in encoder.categories_])
+    count = len(names)
+    blocks = encoder.categories_ if categories else []
+    offsets = np.cumsum([count] + [len(block) for block in blocks])
     return CompiledPipeline(
-        numeric=parts["numeric"][1],
-        medians=impute_numbers.statistics_.astype(float),
-        means=scaler.mean_ if scaler.with_mean else np.zeros(count),
-        scales=scaler.scale_ if scaler.with_std else np.ones(count),
+        numeric=names,
+        medians=impute_numbers.statistics_.astype(float) if count else np.zeros(0),
+        means=scaler.mean_ if count and scaler.with_mean else np.zeros(count),
+        scales=scaler.scale_ if count and scaler.with_std else np.ones(count),
         numeric_weights=weights[:, :count],
-        categorical=parts["categorical"][1],
-        modes=list(impute_categories.statistics_),
+        categorical=categories,
+        modes=list(impute_categories.statistics_) if categories else [],
         category_weights=[
             {value: weights[:, start + i] for i, value in enumerate(block)}
-            for block, start in zip(encoder.categories_, offsets, strict=False)
+            for block, start in zip(blocks, offsets, strict=False)
         ],
         intercept=np.atleast_1d(estimator.intercept_).astype(float),
         classes=getattr(estimator, "classes_", None),

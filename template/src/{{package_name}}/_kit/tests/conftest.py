@@ -1,7 +1,10 @@
-"""The kit's fixtures: the project's contract and data, settings that write to tmp, a server.
+"""The kit's fixtures: rows made from the project's contract, settings that write to tmp, a server.
 
-Tests never read or write the project's own params.json, models/ or logs/: every fixture points
-the settings at a temporary folder.
+Kit tests hold for any valid contract and any model in ``model.py``: they never read the data
+setting or the example file. Rows come from ``samples.sample_frame`` (valid by construction,
+with a learnable target), and columns of a kind come from the helpers below, which skip a test
+whose contract has no such column. Tests never read or write the project's own params.json,
+models/ or logs/: every fixture points the settings at a temporary folder.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -19,15 +23,49 @@ import httpx
 import pandas as pd
 import pytest
 
-from ..contract import Contract, load_contract
+from .. import evidence
+from ..contract import Column, Contract, load_contract
 from ..data import load_table
 from ..identity import PACKAGE
 from ..records import DataRecord, Tuning
+from ..registry import Registry
+from ..samples import sample_frame
 from ..settings import ENV_PREFIX, Settings
 from ..train import train
 
-PROJECT_ROOT = Path(__file__).resolve().parents[4]
-EXAMPLE_DATA = PROJECT_ROOT / Settings.load().data
+SEED = 0
+
+
+def sample_size(contract: Contract) -> int:
+    """Rows enough for the contract's min_rows after any split, and for cross-validation."""
+    return max(400, 2 * contract.min_rows)
+
+
+_SAMPLE_DATA: list[Path] = []  # the session's sample CSV, written once on first use
+
+
+def sample_data() -> Path:
+    """A CSV of the session's sample rows (written once, in a folder removed at exit)."""
+    if not _SAMPLE_DATA:
+        contract = load_contract()
+        folder = Path(tempfile.mkdtemp(prefix="kit-samples-"))
+        path = folder / f"{contract.name}.csv"
+        sample_frame(contract, sample_size(contract), SEED).to_csv(path, index=False)
+        _SAMPLE_DATA.append(path)
+    return _SAMPLE_DATA[0]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Record each run's outcome for the gate (MVP005, MVP016): ``evidence.py``."""
+    config.pluginmanager.register(evidence.Recorder(config.rootpath), "proto-to-mvp-evidence")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _remove_sample_data() -> Iterator[None]:
+    yield
+    for path in _SAMPLE_DATA:
+        path.unlink(missing_ok=True)
+        path.parent.rmdir()
 
 
 @pytest.fixture(scope="session")
@@ -36,24 +74,157 @@ def contract() -> Contract:
 
 
 @pytest.fixture(scope="session")
-def _example_rows(contract: Contract) -> pd.DataFrame:
-    return load_table(EXAMPLE_DATA, contract)
+def data_path() -> Path:
+    """The sample rows as a CSV file, as the ``data`` setting would name it."""
+    return sample_data()
+
+
+@pytest.fixture(scope="session")
+def _sample_rows(contract: Contract, data_path: Path) -> pd.DataFrame:
+    return load_table(data_path, contract)  # as train reads it: through the CSV
 
 
 @pytest.fixture
-def example_frame(_example_rows: pd.DataFrame) -> pd.DataFrame:
-    """A fresh copy of the example data for each test, so tests cannot leak edits."""
-    return _example_rows.copy()
+def sample_rows(_sample_rows: pd.DataFrame) -> pd.DataFrame:
+    """A fresh copy of the sample rows for each test, so tests cannot leak edits."""
+    return _sample_rows.copy()
+
+
+@pytest.fixture
+def example_frame(sample_rows: pd.DataFrame) -> pd.DataFrame:
+    """The old name of ``sample_rows``."""
+    return sample_rows
 
 
 def settings_in(folder: Path) -> Settings:
-    """Settings for the example data with every file they write or read inside ``folder``."""
+    """Settings for the sample rows with every file they write or read inside ``folder``."""
     return Settings.load(
-        data=EXAMPLE_DATA,
+        data=sample_data(),
         models_dir=folder / "models",
         params=folder / "params.json",
         predictions_log=folder / "logs" / "predictions.jsonl",
     )
+
+
+@pytest.fixture(name="settings_in")
+def _settings_in() -> Callable[[Path], Settings]:
+    """``settings_in(folder)`` as a fixture: settings for a folder of your own."""
+    return settings_in
+
+
+# Columns of a kind. Each finder returns the first matching column of the contract, or skips the
+# test with a one-line reason when the contract has none.
+
+
+def find_column(contract: Contract, what: str, match: Callable[[Column], bool]) -> Column:
+    for column in contract.columns:
+        if match(column):
+            return column
+    pytest.skip(f"the contract has no {what}")
+
+
+def number_feature(contract: Contract, *, bound: str | None = None) -> Column:
+    """A float or integer feature; with ``bound="min"`` or ``"max"``, one that has that bound."""
+    what = "number feature" + (f" with a {bound}" if bound else "")
+    return find_column(
+        contract,
+        what,
+        lambda c: (
+            c.role == "feature"
+            and c.type in ("integer", "float")
+            and (bound is None or getattr(c, bound) is not None)
+        ),
+    )
+
+
+def category_feature(contract: Contract) -> Column:
+    return find_column(
+        contract, "category feature", lambda c: c.role == "feature" and c.type == "category"
+    )
+
+
+def nullable_feature(contract: Contract) -> Column:
+    return find_column(contract, "nullable feature", lambda c: c.role == "feature" and c.nullable)
+
+
+def required_feature(contract: Contract) -> Column:
+    return find_column(
+        contract, "feature that is not nullable", lambda c: c.role == "feature" and not c.nullable
+    )
+
+
+def id_column(contract: Contract) -> Column:
+    return find_column(contract, "id column", lambda c: c.role == "id")
+
+
+def unique_column(contract: Contract) -> Column:
+    """A column named in [table] unique."""
+    return find_column(contract, "unique column", lambda c: c.name in contract.unique)
+
+
+def outside(column: Column, bound: str) -> float | int:
+    """A value just past a number column's ``bound`` ("min" or "max"), of the column's type."""
+    limit = getattr(column, bound)
+    step = 1 if bound == "max" else -1
+    return int(limit) + step if column.type == "integer" else float(limit) + step
+
+
+def unlisted(column: Column) -> str:
+    """A category that is not in the column's allowed values."""
+    return max(column.allowed or ("",), key=len) + "-unlisted"
+
+
+def invalid_value(column: Column) -> object:
+    """A value that breaks the column's rules, for a request or a table alike."""
+    if column.type == "category":
+        return unlisted(column)
+    if column.type == "boolean":
+        return "maybe"
+    if column.max is not None:
+        return outside(column, "max")
+    if column.min is not None:
+        return outside(column, "min")
+    return "not a number"
+
+
+UNKNOWN = "not_in_the_contract"  # a column name no contract declares (tests assert it)
+
+
+def request_rows(frame: pd.DataFrame, contract: Contract) -> list[dict[str, object]]:
+    """The feature columns as a caller sends rows: plain Python values, None when missing."""
+    assert UNKNOWN not in contract.feature_names
+    features = frame[contract.feature_names].astype(object)
+    return features.where(features.notna(), None).to_dict("records")
+
+
+@pytest.fixture
+def number_with_max(contract: Contract) -> Column:
+    return number_feature(contract, bound="max")
+
+
+@pytest.fixture
+def number_with_min(contract: Contract) -> Column:
+    return number_feature(contract, bound="min")
+
+
+@pytest.fixture(name="category_feature")
+def _category_feature(contract: Contract) -> Column:
+    return category_feature(contract)
+
+
+@pytest.fixture(name="nullable_feature")
+def _nullable_feature(contract: Contract) -> Column:
+    return nullable_feature(contract)
+
+
+@pytest.fixture(name="required_feature")
+def _required_feature(contract: Contract) -> Column:
+    return required_feature(contract)
+
+
+@pytest.fixture(name="id_column")
+def _id_column(contract: Contract) -> Column:
+    return id_column(contract)
 
 
 @pytest.fixture
@@ -78,16 +249,22 @@ def tuning() -> Tuning:
         best_score=0.75,
         default_score=0.7,
         search_space={"C": "log-uniform 0.001 to 100"},
-        data=DataRecord(path="data/example/deliveries.csv", sha256="0" * 64),
+        data=DataRecord(path="data/samples.csv", sha256="0" * 64),
         optuna="4.0.0",
     )
 
 
 @pytest.fixture(scope="session")
 def trained_models(tmp_path_factory: pytest.TempPathFactory, contract: Contract) -> Path:
-    """A registry with one model trained on the example data (v1, current). Do not modify."""
+    """A registry with your model trained on the sample rows (v1, current). Do not modify.
+
+    It is made current even if it does not beat the baseline on these made-up rows: whether
+    your model beats yours on your data is for your own tests (tests/integration).
+    """
     settings = settings_in(tmp_path_factory.mktemp("registry"))
-    train(settings, contract)
+    metadata, current = train(settings, contract)
+    if not current:
+        Registry(settings.models_dir).promote(metadata.version)
     return settings.models_dir
 
 

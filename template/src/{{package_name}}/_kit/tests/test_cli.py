@@ -4,106 +4,184 @@ import argparse
 import json
 import runpy
 import sys
+from collections.abc import Callable
 from importlib import import_module
 from pathlib import Path
+from types import ModuleType
 
+import numpy as np
+import pandas as pd
 import pytest
+from sklearn.pipeline import Pipeline
 
+from .. import train as train_module
 from ..cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, build_parser, main
-from ..contract import Contract
+from ..contract import Column, Contract
 from ..errors import ProjectError
+from ..evaluate import holdout_split, split_features_target
 from ..identity import PACKAGE, distribution_version
 from ..prediction_log import PredictionLog
 from ..predictor import Prediction
 from ..records import Metadata
 from ..registry import Registry
 from ..settings import ENV_PREFIX, Settings
-from ..tasks import CLASSIFICATION
-from ..user import model_spec
+from ..tasks import CLASSIFICATION, METRICS
+from ..user import build_baseline, model_spec
+from .conftest import UNKNOWN, find_column, invalid_value, outside, request_rows
+from .reference import reference_model
 
 PROJECT_ROOT = Path(__file__).resolve().parents[4]
 
 
 @pytest.fixture(autouse=True)
-def _run_from_project_root(monkeypatch: pytest.MonkeyPatch) -> None:
+def _run_from_project_root(monkeypatch: pytest.MonkeyPatch, data_path: Path) -> None:
+    """The project's pyproject.toml applies, except that the data setting is the sample rows."""
     monkeypatch.chdir(PROJECT_ROOT)
+    monkeypatch.setenv(f"{ENV_PREFIX}DATA", str(data_path))
 
 
 def _subcommands(parser: argparse.ArgumentParser) -> argparse._SubParsersAction:
     return parser._subparsers._group_actions[0]
 
 
+def _your_commands(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    """The project's commands.py (a stand-in when it has none)."""
+    name = f"{PACKAGE}.commands"
+    try:
+        return import_module(name)
+    except ModuleNotFoundError:
+        stand_in = ModuleType(name)
+        monkeypatch.setitem(sys.modules, name, stand_in)
+        return stand_in
+
+
 def _your_register(monkeypatch: pytest.MonkeyPatch, register: object) -> None:
     """Stand in for ``register`` in the project's commands.py."""
-    monkeypatch.setattr(import_module(f"{PACKAGE}.commands"), "register", register)
+    monkeypatch.setattr(_your_commands(monkeypatch), "register", register, raising=False)
+
+
+def _help(name: str, capsys: pytest.CaptureFixture[str]) -> str:
+    with pytest.raises(SystemExit) as done:
+        main([name, "--help"])
+    assert done.value.code == 0, f"`{name} --help` failed"
+    return " ".join(capsys.readouterr().out.split())
 
 
 def test_every_command_explains_itself_in_help(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _your_register(monkeypatch, lambda commands: None)  # the kit's commands only
-    subcommands = _subcommands(build_parser())
-    summaries = {action.dest: action.help for action in subcommands._choices_actions}
-    assert subcommands.choices, "the CLI has no subcommands"
-    for name, parser in subcommands.choices.items():
-        assert summaries.get(name), f"`{name}` has no summary in the command list"
-        with pytest.raises(SystemExit) as done:
-            main([name, "--help"])
-        assert done.value.code == 0
-        out = " ".join(capsys.readouterr().out.split())
+    yours = getattr(_your_commands(monkeypatch), "register", None)
+    _your_register(monkeypatch, lambda commands: None)
+    kit = _subcommands(build_parser())
+    summaries = {action.dest: action.help for action in kit._choices_actions}
+    assert kit.choices, "the CLI has no subcommands"
+
+    def register(commands: argparse._SubParsersAction) -> None:
+        if yours is not None:
+            yours(commands)  # your own commands: they may do without a summary or description
+        commands.add_parser("undescribed").set_defaults(handler=lambda args, settings: EXIT_OK)
+
+    _your_register(monkeypatch, register)
+    everything = _subcommands(build_parser()).choices
+    assert set(kit.choices) < set(everything)
+    for name, parser in everything.items():
+        out = _help(name, capsys)
         assert f"usage: {parser.prog}" in out
-        # The kit's commands describe themselves; the gate prints its own parser's help.
-        if parser.get_default("handler").__module__ == main.__module__ and parser.add_help:
+        if name not in kit.choices:
+            continue
+        assert summaries.get(name), f"`{name}` has no summary in the command list"
+        if parser.add_help:  # the gate prints its own parser's help
             assert parser.description, f"`{name} --help` has no description"
             assert parser.description in out
 
 
+def _holdout(frame: pd.DataFrame, contract: Contract) -> tuple[pd.DataFrame, pd.DataFrame]:
+    settings = Settings.load()
+    return holdout_split(frame, contract, test_size=settings.test_size, seed=settings.seed)
+
+
 def test_baseline_reports_holdout_metrics(
-    contract: Contract, capsys: pytest.CaptureFixture[str]
+    contract: Contract, sample_rows: pd.DataFrame, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["baseline"]) == EXIT_OK
     out = capsys.readouterr().out
-    rule = "most frequent label" if contract.task == CLASSIFICATION else "mean target"
-    assert f"baseline ({rule} per region) on 200 holdout rows" in out
+    train, holdout = _holdout(sample_rows, contract)
+    baseline = build_baseline(contract).fit(*split_features_target(train, contract))
+    rule = baseline.describe() if hasattr(baseline, "describe") else type(baseline).__name__
+    assert f"baseline ({rule}) on {len(holdout)} holdout rows" in out
     assert model_spec(contract).primary_metric in out
+    assert all(metric in out for metric in METRICS[contract.task])
 
 
-def _broken_copy(tmp_path: Path, column: str, row: int, value: str) -> Path:
-    lines = (PROJECT_ROOT / "data/example/deliveries.csv").read_text(encoding="utf-8").splitlines()
-    header = lines[0].split(",")
-    cells = lines[row].split(",")
-    cells[header.index(column)] = value
-    lines[row] = ",".join(cells)
+def _broken_copy(
+    tmp_path: Path, frame: pd.DataFrame, column: Column, row: int, value: object
+) -> Path:
+    """The rows with ``value`` in ``column`` of row ``row`` (from 1), as a CSV file."""
+    broken = frame.astype({column.name: object})
+    broken.loc[row - 1, column.name] = value
     path = tmp_path / "broken.csv"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    broken.to_csv(path, index=False)
     return path
 
 
-def test_validate_passes_the_example_data(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["validate"]) == EXIT_OK
-    assert "data/example/deliveries.csv: valid (1000 rows" in capsys.readouterr().out
+@pytest.fixture
+def bounded(contract: Contract) -> tuple[Column, str]:
+    """A number feature with a bound, and which one: "max" if it has one, else "min"."""
+    column = find_column(
+        contract,
+        "number feature with a min or max",
+        lambda c: (
+            c.role == "feature"
+            and c.type in ("integer", "float")
+            and (c.min is not None or c.max is not None)
+        ),
+    )
+    return column, "max" if column.max is not None else "min"
+
+
+def _limit_rule(column: Column, bound: str) -> str:
+    """How the validation report words a broken bound."""
+    words = "at most" if bound == "max" else "at least"
+    return f"{column.name}: values must be {words} {getattr(column, bound):g}"
+
+
+def test_validate_passes_the_sample_rows(
+    data_path: Path, sample_rows: pd.DataFrame, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["validate"]) == EXIT_OK, "the data setting"
+    assert f"{data_path}: valid ({len(sample_rows)} rows" in capsys.readouterr().out
 
 
 def test_validate_reports_broken_data_with_exit_code_1(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    sample_rows: pd.DataFrame,
+    bounded: tuple[Column, str],
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    path = _broken_copy(tmp_path, "hour", 5, "25")
-    lines = path.read_text(encoding="utf-8").splitlines()
-    path.write_text("\n".join([f"{lines[0]},colour", *(f"{x},red" for x in lines[1:])]) + "\n")
+    column, bound = bounded
+    value = outside(column, bound)
+    sample_rows[UNKNOWN] = "red"
+    path = _broken_copy(tmp_path, sample_rows, column, 5, value)
     assert main(["validate", str(path)]) == EXIT_FAILED
     out = capsys.readouterr().out
     assert "INVALID" in out
-    assert "(table): extra columns ['colour']" in out
-    assert "hour: values must be at most 23" in out
-    assert "row 5 = 25" in out
+    assert f"(table): extra columns [{UNKNOWN!r}]" in out
+    assert _limit_rule(column, bound) in out
+    assert f"row 5 = {value!r}" in out
 
 
-def test_validate_json_for_machines(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    path = _broken_copy(tmp_path, "region", 1, "mars")
+def test_validate_json_for_machines(
+    tmp_path: Path,
+    contract: Contract,
+    sample_rows: pd.DataFrame,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    column = contract.features[0]
+    path = _broken_copy(tmp_path, sample_rows, column, 1, invalid_value(column))
     assert main(["validate", str(path), "--format", "json"]) == EXIT_FAILED
     report = json.loads(capsys.readouterr().out)
     assert report["success"] is False
-    assert [failure["column"] for failure in report["failures"]] == ["region"]
+    assert [failure["column"] for failure in report["failures"]] == [column.name]
 
 
 @pytest.mark.parametrize(
@@ -111,7 +189,7 @@ def test_validate_json_for_machines(tmp_path: Path, capsys: pytest.CaptureFixtur
     [
         (None, "no such file"),
         (b"", "the file is empty"),
-        (b"region\n\xff\xfe\n", "not UTF-8 text"),
+        (b"x\n\xff\xfe\n", "not UTF-8 text"),
     ],
 )
 def test_validate_input_problems_are_one_line_errors_with_exit_code_2(
@@ -127,13 +205,17 @@ def test_validate_input_problems_are_one_line_errors_with_exit_code_2(
 
 
 def test_baseline_refuses_invalid_data_with_the_report(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    sample_rows: pd.DataFrame,
+    bounded: tuple[Column, str],
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    path = _broken_copy(tmp_path, "distance_km", 3, "-4.0")
+    column, bound = bounded
+    path = _broken_copy(tmp_path, sample_rows, column, 3, outside(column, bound))
     assert main(["baseline", "--data", str(path)]) == EXIT_FAILED
     captured = capsys.readouterr()
     assert captured.out == ""
-    assert "distance_km: values must be at least 0" in captured.err
+    assert _limit_rule(column, bound) in captured.err
 
 
 def test_missing_data_file_is_a_one_line_error(capsys: pytest.CaptureFixture[str]) -> None:
@@ -179,7 +261,7 @@ def test_your_commands_from_commands_py_run_beside_the_kits(
         return 3
 
     def refuse(args: argparse.Namespace, settings: Settings) -> int:
-        raise ProjectError("no such region: mars")
+        raise ProjectError("nothing to refuse here")
 
     def register(commands: argparse._SubParsersAction) -> None:
         greet = commands.add_parser("hello", help="Say hello.")
@@ -195,7 +277,7 @@ def test_your_commands_from_commands_py_run_beside_the_kits(
     commands = _subcommands(build_parser()).choices
     assert {"train", "serve", "hello", "refuse"} <= set(commands)
     assert main(["refuse"]) == EXIT_USAGE
-    assert capsys.readouterr().err == "error: no such region: mars\n"
+    assert capsys.readouterr().err == "error: nothing to refuse here\n"
 
 
 def test_a_command_named_like_one_of_the_kits_is_a_one_line_error(
@@ -212,7 +294,7 @@ def test_a_command_named_like_one_of_the_kits_is_a_one_line_error(
 def test_commands_py_is_optional(monkeypatch: pytest.MonkeyPatch) -> None:
     _your_register(monkeypatch, lambda commands: None)
     kit = set(_subcommands(build_parser()).choices)
-    monkeypatch.delattr(import_module(f"{PACKAGE}.commands"), "register")
+    monkeypatch.delattr(_your_commands(monkeypatch), "register")
     assert set(_subcommands(build_parser()).choices) == kit
     monkeypatch.setitem(sys.modules, f"{PACKAGE}.commands", None)  # no commands.py at all
     assert set(_subcommands(build_parser()).choices) == kit
@@ -228,20 +310,52 @@ def models_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     return models
 
 
+def _the_baseline(contract: Contract, params: object = None) -> Pipeline:
+    """A model exactly as good as the baseline: it does not beat it."""
+    return Pipeline([("features", "passthrough"), ("estimator", build_baseline(contract))])
+
+
+MODELS: dict[str, Callable[..., Pipeline] | None] = {
+    "yours": None,  # model.py's, as it is
+    "reference": lambda contract, params=None: reference_model(contract),  # beats the baseline
+    "the baseline": _the_baseline,
+}
+
+
+@pytest.fixture
+def reference(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The train command fits the kit's reference pipeline, which beats the baseline."""
+    monkeypatch.setattr(train_module, "build_model", MODELS["reference"])
+
+
+@pytest.mark.parametrize("model", list(MODELS))
 def test_train_registers_and_reports_model_against_baseline(
-    models_env: Path, capsys: pytest.CaptureFixture[str]
+    models_env: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    model: str,
 ) -> None:
+    if MODELS[model] is not None:
+        monkeypatch.setattr(train_module, "build_model", MODELS[model])
     assert main(["train"]) == EXIT_OK
     out = capsys.readouterr().out
+    metadata = Registry(models_env).metadata("v1")
+    if model != "yours":
+        assert metadata.beats_baseline is (model == "reference")
+    beats = metadata.beats_baseline
     assert f"registered model v1 in {models_env}/" in out
-    assert "the model beats the baseline" in out
-    assert "v1 is now current" in out
+    verdict = "beats" if beats else "does NOT beat"
+    assert f"the model {verdict} the baseline on {metadata.metrics.primary}" in out
+    assert ("v1 is now current" if beats else "the current model is unchanged") in out
+    assert main(["models", "verify", "v1"]) == (EXIT_OK if beats else EXIT_FAILED)
+    assert f"and {verdict} the baseline" in capsys.readouterr().out
     assert main(["train", "--no-promote"]) == EXIT_OK
     assert "the current model is unchanged" in capsys.readouterr().out
+    assert Registry(models_env).current() == ("v1" if beats else None)
 
 
 def test_models_list_verify_and_promote(
-    models_env: Path, capsys: pytest.CaptureFixture[str]
+    models_env: Path, reference: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["models"]) == EXIT_OK
     assert "no registered models" in capsys.readouterr().out
@@ -277,32 +391,42 @@ def test_a_broken_metadata_record_is_a_one_line_error(
     err = capsys.readouterr().err
     assert err.startswith(f"error: model v1: {path}: metrics.model: Input should be an object")
     assert err.count("\n") == 1
-    assert main(["models", "verify", "--format", "json"]) == EXIT_FAILED
+    assert main(["models", "verify", "v1", "--format", "json"]) == EXIT_FAILED
     verified = json.loads(capsys.readouterr().out)
     assert verified["verified"] is False
     assert "metrics.model" in verified["problem"]
 
 
 def test_verify_refuses_a_tampered_model(
-    models_env: Path, capsys: pytest.CaptureFixture[str]
+    models_env: Path, tmp_path: Path, data_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     main(["train"])
     pickle_path = models_env / "v1" / "model.pkl"
     pickle_path.write_bytes(pickle_path.read_bytes()[:-1])
     capsys.readouterr()
-    assert main(["models", "verify"]) == EXIT_FAILED
+    assert main(["models", "verify", "v1"]) == EXIT_FAILED
     assert "does not match its recorded SHA-256" in capsys.readouterr().out
-    assert main(["predict", "data/example/deliveries.csv", "out.csv"]) == EXIT_USAGE
+    output = tmp_path / "out.csv"
+    assert main(["predict", str(data_path), str(output), "--model", "v1"]) == EXIT_USAGE
+    assert not output.exists()
 
 
 def test_predict_writes_predictions(
-    models_env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    models_env: Path, tmp_path: Path, contract: Contract, capsys: pytest.CaptureFixture[str]
 ) -> None:
     main(["train"])
-    output = tmp_path / "predictions.csv"
-    assert main(["predict", "data/example/deliveries.csv", str(output)]) == EXIT_OK
-    assert f"wrote 1000 predictions to {output}" in capsys.readouterr().out
-    assert output.read_text(encoding="utf-8").startswith("order_id,prediction")
+    data, output = Settings.load().data, tmp_path / "predictions.csv"
+    rows = len(pd.read_csv(data))
+    assert main(["predict", str(data), str(output), "--model", "v1"]) == EXIT_OK
+    assert f"wrote {rows} predictions to {output}" in capsys.readouterr().out
+    ids = [column.name for column in contract.columns if column.role == "id"]
+    assert output.read_text(encoding="utf-8").startswith(",".join([*ids, "prediction"]))
+    written = pd.read_csv(output, dtype={"prediction": str})
+    assert len(written) == rows
+    if contract.task == CLASSIFICATION:
+        assert set(written["prediction"]) <= set(contract.target.allowed or ("False", "True"))
+    else:
+        assert np.isfinite(written["prediction"].astype(float)).all()
 
 
 def test_serve_runs_uvicorn_on_localhost_by_default(
@@ -328,10 +452,13 @@ def test_tune_then_train_then_the_model_card(
     out = capsys.readouterr().out
     assert "3 trials in " in out
     assert f"wrote {tmp_path / 'params.json'}" in out
-    main(["train"])
+    main(["train", "--no-promote"])
+    main(["models", "promote", "v1"])  # the card describes the current model
     capsys.readouterr()
-    assert main(["models", "verify", "--format", "json"]) == EXIT_OK
+    beats = Registry(models_env).metadata("v1").beats_baseline
+    assert main(["models", "verify", "--format", "json"]) == (EXIT_OK if beats else EXIT_FAILED)
     verified = json.loads(capsys.readouterr().out)
+    assert verified["verified"] is True
     assert verified["tuning"]["trials"] == 3
 
     monkeypatch.chdir(tmp_path)  # the card is written to the working directory
@@ -341,7 +468,8 @@ def test_tune_then_train_then_the_model_card(
     assert main(["model-card", "--check"]) == EXIT_OK
     assert capsys.readouterr().out == "MODEL_CARD.md is up to date for model v1\n"
     monkeypatch.chdir(PROJECT_ROOT)
-    main(["train"])
+    main(["train", "--no-promote"])
+    main(["models", "promote", "v2"])
     monkeypatch.chdir(tmp_path)
     capsys.readouterr()
     assert main(["model-card", "--check", "--format", "json"]) == EXIT_FAILED
@@ -356,9 +484,20 @@ def test_tune_refuses_a_budget_of_nothing(capsys: pytest.CaptureFixture[str]) ->
     assert "--trials: must be positive, not 0" in capsys.readouterr().err
 
 
+@pytest.fixture
+def drifted(
+    sample_rows: pd.DataFrame, contract: Contract, bounded: tuple[Column, str]
+) -> tuple[str, list[dict[str, object]]]:
+    """A feature and 150 requests in which every value of it is at its bound."""
+    column, bound = bounded
+    rows = request_rows(sample_rows.head(150), contract)
+    return column.name, [{**row, column.name: getattr(column, bound)} for row in rows]
+
+
 def test_monitor_exit_codes(
     models_env: Path,
     trained_models: Path,
+    drifted: tuple[str, list[dict[str, object]]],
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -368,18 +507,15 @@ def test_monitor_exit_codes(
     assert capsys.readouterr().err == (
         f"error: {log}: no prediction log: serve the model and send it requests first\n"
     )
-    rows = [
-        {"region": "north", "distance_km": 60.0 + n % 30, "items": 2, "hour": n % 24}
-        for n in range(150)
-    ]
+    name, shifted = drifted
     writer = PredictionLog(log, max_bytes=10**6)
     writer.open()
-    writer.write("far-away", "v1", rows, [Prediction(0.0)] * len(rows))
+    writer.write("far-away", "v1", shifted, [Prediction(0.0)] * len(shifted))
     writer.close()
     assert main(["monitor", "--format", "json"]) == EXIT_FAILED
     report = json.loads(capsys.readouterr().out)
     assert report["rows"] == 150
-    assert "distance_km" in [d["feature"] for d in report["drift"] if d["status"] == "drift"]
+    assert name in [d["feature"] for d in report["drift"] if d["status"] == "drift"]
     monkeypatch.setenv(f"{ENV_PREFIX}PREDICTIONS_LOG", "")
     assert main(["monitor"]) == EXIT_USAGE
     assert "PREDICTIONS_LOG is empty" in capsys.readouterr().err

@@ -11,18 +11,20 @@ from ..data import load_table
 from ..draft import DraftError, draft_contract, write_draft
 from ..validation import validate_frame
 
+ROWS = 240
+
 
 @pytest.fixture
 def frame() -> pd.DataFrame:
     rng = np.random.default_rng(0)
     return pd.DataFrame(
         {
-            "customer_id": np.arange(1, 201),
-            "age": rng.integers(18, 90, 200),
-            "income": np.where(rng.random(200) < 0.1, np.nan, rng.normal(50_000, 9_000, 200)),
-            "plan": rng.choice(["basic", "pro"], 200),
-            "comment": [f"free text {i}" for i in range(200)],
-            "label": rng.choice([0, 1, 2], 200),
+            "customer_id": np.arange(1, ROWS + 1),
+            "age": rng.integers(18, 90, ROWS),
+            "income": np.where(rng.random(ROWS) < 0.1, np.nan, rng.normal(50_000, 9_000, ROWS)),
+            "plan": rng.choice(["basic", "pro"], ROWS),
+            "comment": [f"free text {i}" for i in range(ROWS)],
+            "label": rng.choice([0, 1, 2], ROWS),
         }
     )
 

@@ -32,7 +32,9 @@ def test_the_card_states_the_registered_models_real_metrics(
     for name, value in metrics.model.items():
         assert f"| {name} | {value:.4f} | {metrics.baseline[name]:.4f} |" in card.text
     assert f"On {metrics.holdout_rows} holdout rows" in card.text
-    assert "The model beats the baseline" in card.text
+    verdict = "beats" if metadata.beats_baseline else "does NOT beat"
+    assert f"The model {verdict} the baseline on {metrics.primary}." in card.text
+    assert f"{metadata.estimator} after `features.py`" in card.text
     assert metadata.data.sha256[:12] in card.text
     for column in contract.columns:
         assert f"| `{column.name}` | {column.role} | {column.type} |" in card.text
@@ -47,11 +49,11 @@ def test_the_card_shows_the_tuning_record_and_the_acceptance(
     tuned = registry.metadata("v1").model_copy(update={"tuning": tuning})
     (registry.root / "v1" / "metadata.json").write_text(tuned.model_dump_json(), encoding="utf-8")
     acceptance = tmp_path / "ACCEPTANCE.toml"
-    acceptance.write_text(ACCEPTED + 'notes = "Pilot | north"\n', encoding="utf-8")
+    acceptance.write_text(ACCEPTED + 'notes = "Pilot | phase one"\n', encoding="utf-8")
     text = build_card(registry, contract, acceptance).text
     assert "Chosen by `tune` on 2026-03-01T10:00:00+00:00: 20 trials of TPESampler" in text
     assert "5-fold cross-validated score on the training rows: 0.7500 (defaults: 0.7000)" in text
-    assert "| Ana Lopez | 2026-03-02 | Pilot \\| north |" in text
+    assert "| Ana Lopez | 2026-03-02 | Pilot \\| phase one |" in text
 
 
 def test_check_finds_a_missing_current_or_stale_card(
@@ -79,7 +81,8 @@ def test_a_card_for_an_older_version_is_stale(
 ) -> None:
     path, acceptance = tmp_path / "MODEL_CARD.md", tmp_path / "ACCEPTANCE.toml"
     write_card(build_card(registry, contract, acceptance), path)
-    train(settings.model_copy(update={"models_dir": registry.root}), contract)
+    train(settings.model_copy(update={"models_dir": registry.root}), contract, promote=False)
+    registry.promote("v2")
     check = check_card(build_card(registry, contract, acceptance), path)
     assert (check.version, check.up_to_date) == ("v2", False)
     assert check.problem == (

@@ -8,16 +8,17 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from ..contract import Contract
+from ..contract import Column, Contract
 from ..monitor import MIN_ROWS, MonitorError, Window, monitor
 from ..prediction_log import PredictionLog
 from ..predictor import Prediction
 from ..profile import PROFILE_FILE, ProfileError
 from ..registry import Registry
+from .conftest import find_column, outside
 
 
 def _sample(frame: pd.DataFrame, contract: Contract, rows: int, seed: int) -> list[dict[str, Any]]:
-    """Rows drawn from the example data, as the service logs them (None when missing)."""
+    """Rows drawn from the sample rows, as the service logs them (None when missing)."""
     sample = frame[contract.feature_names].sample(rows, replace=True, random_state=seed)
     return json.loads(sample.to_json(orient="records"))
 
@@ -36,54 +37,89 @@ def registry(trained_models: Path) -> Registry:
 
 
 def test_a_fresh_sample_of_the_training_data_passes(
-    tmp_path: Path, registry: Registry, contract: Contract, example_frame: pd.DataFrame
+    tmp_path: Path, registry: Registry, contract: Contract, sample_rows: pd.DataFrame
 ) -> None:
-    path = _log(tmp_path / "predictions.jsonl", _sample(example_frame, contract, 1000, seed=1))
+    path = _log(tmp_path / "predictions.jsonl", _sample(sample_rows, contract, 600, seed=1))
     report = monitor(registry, contract, path)
     assert report.success, report.render()
-    assert (report.model_version, report.rows, report.other_versions) == ("v1", 1000, {})
+    assert (report.model_version, report.rows, report.other_versions) == ("v1", 600, {})
     assert [item.feature for item in report.drift] == contract.feature_names
     assert all(item.status == "stable" for item in report.drift), report.render()
     assert report.render().endswith("ok: every rule holds and no feature drifted")
 
 
+@pytest.fixture
+def bounded(contract: Contract) -> tuple[Column, str]:
+    """A number feature with a bound, and which one: "max" if it has one, else "min"."""
+    column = find_column(
+        contract,
+        "number feature with a min or max",
+        lambda c: (
+            c.role == "feature"
+            and c.type in ("integer", "float")
+            and (c.min is not None or c.max is not None)
+        ),
+    )
+    return column, "max" if column.max is not None else "min"
+
+
+def _toward(column: Column, bound: str, value: Any) -> Any:
+    """``value`` moved four fifths of the way to the column's bound: still within the contract."""
+    if value is None:
+        return None
+    limit = getattr(column, bound)
+    moved = limit - (limit - value) / 5
+    return round(moved) if column.type == "integer" else moved
+
+
 def test_shifted_data_is_reported_as_drift(
-    tmp_path: Path, registry: Registry, contract: Contract, example_frame: pd.DataFrame
+    tmp_path: Path,
+    registry: Registry,
+    contract: Contract,
+    sample_rows: pd.DataFrame,
+    bounded: tuple[Column, str],
 ) -> None:
-    rows = _sample(example_frame, contract, 500, seed=2)
-    shifted = [{**row, "distance_km": min(row["distance_km"] * 2, 100.0)} for row in rows]
+    column, bound = bounded
+    name = column.name
+    rows = _sample(sample_rows, contract, 500, seed=2)
+    shifted = [{**row, name: _toward(column, bound, row[name])} for row in rows]
     report = monitor(registry, contract, _log(tmp_path / "predictions.jsonl", shifted))
     assert not report.success
     assert report.validation.success, "still within the contract's ranges"
-    assert report.drifted == ["distance_km"]
-    assert "distance_km drifted" in report.render()
+    assert report.drifted == [name]
+    assert f"{name} drifted" in report.render()
     as_json = json.loads(report.to_json())
     assert as_json["success"] is False
     assert as_json["thresholds"] == {"watch": 0.1, "drift": 0.25}
     drift = {item["feature"]: item for item in as_json["drift"]}
-    assert drift["distance_km"]["status"] == "drift"
-    assert drift["distance_km"]["psi"] > as_json["thresholds"]["drift"]
+    assert drift[name]["status"] == "drift"
+    assert drift[name]["psi"] > as_json["thresholds"]["drift"]
 
 
 def test_requests_that_break_the_contract_fail(
-    tmp_path: Path, registry: Registry, contract: Contract, example_frame: pd.DataFrame
+    tmp_path: Path,
+    registry: Registry,
+    contract: Contract,
+    sample_rows: pd.DataFrame,
+    bounded: tuple[Column, str],
 ) -> None:
-    rows = _sample(example_frame, contract, 200, seed=3)
-    rows[5]["hour"] = 30  # a log written under an older contract, say
+    column, bound = bounded
+    rows = _sample(sample_rows, contract, 150, seed=3)
+    rows[5][column.name] = outside(column, bound)  # a log written under an older contract, say
     report = monitor(registry, contract, _log(tmp_path / "predictions.jsonl", rows))
     assert not report.success
-    assert [failure.column for failure in report.validation.failures] == ["hour"]
+    assert [failure.column for failure in report.validation.failures] == [column.name]
     assert "requests break the contract" in report.render()
 
 
 def test_the_window_counts_only_the_monitored_version(
-    tmp_path: Path, registry: Registry, contract: Contract, example_frame: pd.DataFrame
+    tmp_path: Path, registry: Registry, contract: Contract, sample_rows: pd.DataFrame
 ) -> None:
     path = tmp_path / "predictions.jsonl"
-    _log(path, _sample(example_frame, contract, 50, seed=4), version="v0")
-    _log(path, _sample(example_frame, contract, 300, seed=5))
-    report = monitor(registry, contract, path, Window(last=200))
-    assert (report.rows, report.other_versions) == (200, {"v0": 50})
+    _log(path, _sample(sample_rows, contract, 50, seed=4), version="v0")
+    _log(path, _sample(sample_rows, contract, 300, seed=5))
+    report = monitor(registry, contract, path, Window(last=250))
+    assert (report.rows, report.other_versions) == (250, {"v0": 50})
     assert "not compared: 50 of v0" in report.render()
     old = _log(tmp_path / "old.jsonl", [{}] * 3, version="v0")
     with pytest.raises(MonitorError, match=r"has no predictions of model v1 \(it has v0: 3 rows\)"):
@@ -91,23 +127,23 @@ def test_the_window_counts_only_the_monitored_version(
 
 
 def test_too_small_a_window_is_refused(
-    tmp_path: Path, registry: Registry, contract: Contract, example_frame: pd.DataFrame
+    tmp_path: Path, registry: Registry, contract: Contract, sample_rows: pd.DataFrame
 ) -> None:
-    path = _log(tmp_path / "predictions.jsonl", _sample(example_frame, contract, 150, seed=6))
+    path = _log(tmp_path / "predictions.jsonl", _sample(sample_rows, contract, 150, seed=6))
     with pytest.raises(MonitorError, match=f"the window has 20 .* at least {MIN_ROWS}"):
         monitor(registry, contract, path, Window(last=20))
     with pytest.raises(MonitorError, match="the window has 0 predictions"):
         monitor(registry, contract, path, Window(since="2999-01-01"))
-    assert monitor(registry, contract, path, Window(since="2000-01-01T00:00Z")).rows == 150
+    assert monitor(registry, contract, path, Window(since="1999-12-31T23:00Z")).rows == 150
     with pytest.raises(MonitorError, match="'yesterday' is not an ISO date or time"):
         monitor(registry, contract, path, Window(since="yesterday"))
 
 
 def test_a_model_without_a_training_profile_must_be_retrained(
-    tmp_path: Path, trained_models: Path, contract: Contract, example_frame: pd.DataFrame
+    tmp_path: Path, trained_models: Path, contract: Contract, sample_rows: pd.DataFrame
 ) -> None:
     models = shutil.copytree(trained_models, tmp_path / "models")
     (models / "v1" / PROFILE_FILE).unlink()
-    path = _log(tmp_path / "predictions.jsonl", _sample(example_frame, contract, 100, seed=7))
+    path = _log(tmp_path / "predictions.jsonl", _sample(sample_rows, contract, 100, seed=7))
     with pytest.raises(ProfileError, match="retrain it with the train command"):
         monitor(Registry(models), contract, path)

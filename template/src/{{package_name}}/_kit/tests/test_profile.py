@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ..contract import Contract
+from ..contract import Column, Contract
 from ..profile import (
     DRIFT,
     PROFILE_FILE,
@@ -18,40 +18,63 @@ from ..profile import (
     status,
 )
 from ..registry import Registry
+from .conftest import category_feature, number_feature, unlisted
 
 
 def test_each_feature_has_bins_that_share_out_every_row(
-    example_frame: pd.DataFrame, contract: Contract
+    sample_rows: pd.DataFrame, contract: Contract
 ) -> None:
-    profile = build_profile(example_frame, contract)
-    assert profile.rows == 1000
-    by_name = {feature.name: feature for feature in profile.features}
-    assert list(by_name) == contract.feature_names
-    for feature in profile.features:
+    profile = build_profile(sample_rows, contract)
+    assert profile.rows == len(sample_rows)
+    assert [feature.name for feature in profile.features] == contract.feature_names
+    for column, feature in zip(contract.features, profile.features, strict=True):
         assert sum(feature.shares) == pytest.approx(1.0)
-    region = by_name["region"]
-    assert (region.kind, region.bins) == ("categorical", list(contract.column("region").allowed))
-    distance = by_name["distance_km"]
-    assert distance.kind == "numeric"
-    assert distance.bins == sorted(distance.bins)
-    assert len(distance.shares) == len(distance.bins) + 2, "bins, past the last edge, missing"
-    assert by_name["courier_rating"].shares[-1] == pytest.approx(
-        example_frame["courier_rating"].isna().mean()
-    ), "missing values have a bin of their own"
+        if column.type in ("integer", "float"):
+            assert feature.kind == "numeric"
+            assert feature.bins == sorted(feature.bins)
+            assert len(feature.shares) == len(feature.bins) + 2, "bins, past the last edge, missing"
+        else:
+            assert feature.kind == "categorical"
+            assert feature.bins == list(column.allowed or ("False", "True"))
+            assert len(feature.shares) == len(feature.bins) + 2, "values, other values, missing"
+
+
+def test_missing_values_have_a_bin_of_their_own(
+    sample_rows: pd.DataFrame, contract: Contract, nullable_feature: Column
+) -> None:
+    profile = build_profile(sample_rows, contract)
+    feature = next(f for f in profile.features if f.name == nullable_feature.name)
+    missing = sample_rows[nullable_feature.name].isna().mean()
+    assert missing > 0, "the sample rows have gaps in nullable columns"
+    assert feature.shares[-1] == pytest.approx(missing)
 
 
 def test_psi_is_zero_for_the_same_data_and_large_for_shifted_data(
-    example_frame: pd.DataFrame, contract: Contract
+    sample_rows: pd.DataFrame, contract: Contract
 ) -> None:
-    profile = build_profile(example_frame, contract)
-    distance = next(feature for feature in profile.features if feature.name == "distance_km")
-    assert distance.psi(example_frame["distance_km"]) == pytest.approx(0.0, abs=1e-3)
-    assert distance.psi(example_frame["distance_km"] * 2) > DRIFT
-    region = next(feature for feature in profile.features if feature.name == "region")
-    only_north = pd.Series(["north"] * 100, dtype="category")
-    assert region.psi(only_north) > DRIFT
-    unknown = pd.Series(["atlantis"] * 100)
-    assert region.counts(unknown)[-2] == 100, "values outside the contract have a bin"
+    profile = build_profile(sample_rows, contract)
+    column = number_feature(contract)
+    values = sample_rows[column.name]
+    feature = next(f for f in profile.features if f.name == column.name)
+    assert feature.psi(values) == pytest.approx(0.0, abs=1e-3)
+    assert feature.psi(values + (values.max() - values.min())) > DRIFT, "moved by its spread"
+
+
+def test_an_unseen_mix_of_categories_drifts_and_unknown_values_have_a_bin(
+    sample_rows: pd.DataFrame, contract: Contract
+) -> None:
+    column = category_feature(contract)
+    if len(column.allowed or ()) == 1 and not column.nullable:
+        pytest.skip(f"{column.name} has one value: its mix cannot change")
+    feature = next(
+        f for f in build_profile(sample_rows, contract).features if f.name == column.name
+    )
+    assert feature.psi(sample_rows[column.name]) == pytest.approx(0.0, abs=1e-3)
+    rarest = sample_rows[column.name].value_counts().idxmin()
+    only_one = pd.Series([rarest] * 100, dtype="category")
+    assert feature.psi(only_one) > DRIFT
+    unknown = pd.Series([unlisted(column)] * 100)
+    assert feature.counts(unknown)[-2] == 100, "values outside the contract have a bin"
 
 
 def test_status_by_threshold() -> None:
@@ -64,9 +87,9 @@ def test_status_by_threshold() -> None:
 
 
 def test_profile_round_trips_through_the_registry(
-    tmp_path: Path, example_frame: pd.DataFrame, contract: Contract
+    tmp_path: Path, sample_rows: pd.DataFrame, contract: Contract
 ) -> None:
-    profile = build_profile(example_frame, contract)
+    profile = build_profile(sample_rows, contract)
     registry = Registry(tmp_path / "models")
     (registry.root / "v1").mkdir(parents=True)
     (registry.root / "v1" / PROFILE_FILE).write_text(profile.to_json(), encoding="utf-8")

@@ -1,3 +1,5 @@
+"""The fast path for linear pipelines, checked on the kit's reference pipeline (not your model)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -6,31 +8,44 @@ import pytest
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.pipeline import Pipeline
 
-from ..contract import Contract
+from ..contract import Contract, parse_contract
+from ..data import conform
 from ..evaluate import split_features_target
+from ..samples import sample_frame
 from ..scoring import compile_pipeline
 from ..tasks import CLASSIFICATION
-from ..user import build_model
+from .conftest import unlisted
+from .reference import reference_model
 
 
 @pytest.fixture(scope="module")
-def fitted(_example_rows: pd.DataFrame, contract: Contract) -> Pipeline:
-    return build_model(contract).fit(*split_features_target(_example_rows, contract))
+def fitted(_sample_rows: pd.DataFrame, contract: Contract) -> Pipeline:
+    return reference_model(contract).fit(*split_features_target(_sample_rows, contract))
+
+
+def _numbers(contract: Contract) -> list[str]:
+    return [c.name for c in contract.features if c.type in ("integer", "float")]
 
 
 def _rows(frame: pd.DataFrame, contract: Contract) -> pd.DataFrame:
-    """The example features plus the awkward cases: missing values and an unseen category."""
-    features = split_features_target(frame, contract)[0].head(200).reset_index(drop=True)
-    features.loc[0, "courier_rating"] = np.nan
-    features["region"] = features["region"].cat.add_categories("atlantis")
-    features.loc[1, "region"] = "atlantis"
+    """Sample features plus the awkward cases: missing numbers and categories, unseen categories."""
+    features = split_features_target(frame, contract)[0].reset_index(drop=True)
+    for name in _numbers(contract):
+        features[name] = features[name].astype(float)
+        features.loc[0, name] = np.nan
+    for column in contract.features:
+        if column.type == "category":
+            unseen = unlisted(column)
+            features[column.name] = features[column.name].cat.add_categories(unseen)
+            features.loc[1, column.name] = unseen
+            features.loc[3, column.name] = np.nan
     return features
 
 
 def test_compiled_scoring_matches_the_pipeline(
-    fitted: Pipeline, example_frame: pd.DataFrame, contract: Contract
+    fitted: Pipeline, sample_rows: pd.DataFrame, contract: Contract
 ) -> None:
-    rows = _rows(example_frame, contract)
+    rows = _rows(sample_rows, contract)
     compiled = compile_pipeline(fitted)
     assert compiled is not None
     values, probabilities = compiled.score({name: rows[name] for name in rows.columns})
@@ -43,9 +58,9 @@ def test_compiled_scoring_matches_the_pipeline(
 
 
 def test_one_row_at_a_time_scores_as_the_whole_table(
-    fitted: Pipeline, example_frame: pd.DataFrame, contract: Contract
+    fitted: Pipeline, sample_rows: pd.DataFrame, contract: Contract
 ) -> None:
-    rows = _rows(example_frame, contract).head(50)
+    rows = _rows(sample_rows, contract).head(50)
     compiled = compile_pipeline(fitted)
     assert compiled is not None
     values, probabilities = compiled.score({name: rows[name] for name in rows.columns})
@@ -57,28 +72,37 @@ def test_one_row_at_a_time_scores_as_the_whole_table(
         else:
             assert value.tolist() == pytest.approx([values[index]], rel=0, abs=1e-9)
             assert (probability, probabilities) == (None, None)
-    far = {**{name: [rows[name][2]] for name in rows.columns}, "distance_km": [1e12]}
-    value, probability = compiled.score(far)  # a huge score: no overflow
-    if contract.task == CLASSIFICATION:
-        assert probability.sum() == pytest.approx(1.0)
-        assert probability.min() >= 0.0
-    else:
-        assert np.isfinite(value).all()
 
 
-def test_compiled_scoring_takes_rows_as_python_lists(fitted: Pipeline, contract: Contract) -> None:
+def test_a_huge_number_does_not_overflow(fitted: Pipeline, contract: Contract) -> None:
     compiled = compile_pipeline(fitted)
     assert compiled is not None
-    one = {
-        "region": ["north"],
-        "distance_km": [3.2],
-        "items": [2],
-        "hour": [12],
-        "courier_rating": [None],
-    }
+    numbers = _numbers(contract)
+    if not numbers:
+        pytest.skip("the contract has no number feature")
+    for huge in (1e12, -1e12):
+        far = {name: [huge] if name in numbers else [None] for name in contract.feature_names}
+        value, probability = compiled.score(far)  # missing values take the medians and modes
+        if contract.task == CLASSIFICATION:
+            assert probability.sum() == pytest.approx(1.0)
+            assert probability.min() >= 0.0
+        else:
+            assert np.isfinite(value).all()
+
+
+def test_compiled_scoring_takes_rows_as_python_lists(
+    fitted: Pipeline, sample_rows: pd.DataFrame, contract: Contract
+) -> None:
+    """One row as the service passes it: Python values, and None for missing numbers."""
+    compiled = compile_pipeline(fitted)
+    assert compiled is not None
+    first = sample_rows[contract.feature_names].dropna().head(1).astype(object)
+    one = {name: [value] for name, value in first.iloc[0].items()}
+    one.update({name: [None] for name in _numbers(contract)[:1]})
     values, _ = compiled.score(one)
-    frame = pd.DataFrame({name: pd.Series(v, dtype=object) for name, v in one.items()})
-    frame["courier_rating"] = frame["courier_rating"].astype(float)
+    frame = conform(
+        pd.DataFrame({name: pd.Series(v, dtype=object) for name, v in one.items()}), contract
+    )
     if contract.task == CLASSIFICATION:
         assert list(values) == list(fitted.predict(frame))
     else:
@@ -86,14 +110,51 @@ def test_compiled_scoring_takes_rows_as_python_lists(fitted: Pipeline, contract:
 
 
 def test_other_pipelines_are_left_to_scikit_learn(
-    example_frame: pd.DataFrame, contract: Contract
+    sample_rows: pd.DataFrame, contract: Contract
 ) -> None:
-    """Your features with another estimator: scored by scikit-learn, not compiled."""
+    """The same features with another estimator: scored by scikit-learn, not compiled."""
     kind = (
         HistGradientBoostingClassifier
         if contract.task == CLASSIFICATION
         else HistGradientBoostingRegressor
     )
-    other = build_model(contract).set_params(estimator=kind(max_iter=5))
-    assert compile_pipeline(other.fit(*split_features_target(example_frame, contract))) is None
+    other = reference_model(contract).set_params(estimator=kind(max_iter=5))
+    assert compile_pipeline(other.fit(*split_features_target(sample_rows, contract))) is None
     assert compile_pipeline("not a pipeline") is None
+
+
+ONE_KIND = {
+    "numbers only": {"size": {"type": "float"}, "count": {"type": "integer", "nullable": True}},
+    "categories only": {"kind": {"type": "category", "allowed": ["a", "b", "c"]}},
+    "categories and a flag": {
+        "kind": {"type": "category", "allowed": ["a", "b", "c"]},
+        "flag": {"type": "boolean"},
+    },
+}
+TARGETS = {
+    "number": {"type": "float"},
+    "three labels": {"type": "category", "allowed": ["p", "q", "r"]},
+    "boolean": {"type": "boolean"},
+}
+
+
+@pytest.mark.parametrize("target", list(TARGETS))
+@pytest.mark.parametrize("features", list(ONE_KIND))
+def test_contracts_with_one_kind_of_feature_compile(features: str, target: str) -> None:
+    """A transformer given no columns stays unfitted: the compiled scorer does without it."""
+    shape = parse_contract(
+        {"columns": {**ONE_KIND[features], "y": {"role": "target", **TARGETS[target]}}}
+    )
+    rows, truth = split_features_target(sample_frame(shape, rows=300, seed=0), shape)
+    fitted = reference_model(shape).fit(rows, truth)
+    compiled = compile_pipeline(fitted)
+    assert compiled is not None
+    values, _ = compiled.score({name: rows[name] for name in rows.columns})
+    one, _ = compiled.score({name: [rows[name].iloc[0]] for name in rows.columns})
+    expected = fitted.predict(rows)
+    if shape.task == CLASSIFICATION:
+        assert list(values) == list(expected)
+        assert one.tolist() == [expected[0]]
+    else:
+        np.testing.assert_allclose(values, expected, rtol=0, atol=1e-9)
+        assert one.tolist() == pytest.approx([expected[0]], rel=0, abs=1e-9)

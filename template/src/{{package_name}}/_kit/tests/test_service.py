@@ -2,23 +2,61 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
+from ..contract import Column, Contract
+from ..records import Metadata
+from ..registry import Registry
 from ..service import REQUEST_LOG, create_app
 from ..settings import Settings
-
-ROW = {"region": "north", "distance_km": 3.2, "items": 2, "hour": 12, "courier_rating": 4.5}
+from ..tasks import CLASSIFICATION
+from .conftest import (
+    UNKNOWN,
+    category_feature,
+    find_column,
+    invalid_value,
+    number_feature,
+    outside,
+    request_rows,
+    required_feature,
+    unlisted,
+)
 
 
 def _settings(models: Path, log: Path | None, **options: float) -> Settings:
     return Settings.load(models_dir=models, predictions_log=log, **options)
+
+
+@pytest.fixture(scope="module")
+def rows(_sample_rows: pd.DataFrame, contract: Contract) -> list[dict[str, Any]]:
+    """Two sample rows as a caller sends them."""
+    return request_rows(_sample_rows.head(2), contract)
+
+
+@pytest.fixture
+def row(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    return dict(rows[0])
+
+
+@pytest.fixture
+def other(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    return dict(rows[1])
+
+
+@pytest.fixture
+def bad(row: dict[str, Any], contract: Contract) -> dict[str, Any]:
+    """``row`` with its first feature breaking the contract."""
+    first = contract.features[0]
+    return {**row, first.name: invalid_value(first)}
 
 
 @pytest.fixture(scope="module")
@@ -29,23 +67,31 @@ def client(trained_models: Path, tmp_path_factory: pytest.TempPathFactory) -> It
         yield client
 
 
-def test_health_and_model_metadata(client: TestClient) -> None:
+def test_health_and_model_metadata(client: TestClient, trained_models: Path) -> None:
     assert client.get("/health/live").json() == {"status": "alive"}
     assert client.get("/health/ready").json() == {"status": "ready", "model_version": "v1"}
-    model = client.get("/model").json()
-    assert model["version"] == "v1"
-    assert model["metrics"]["beats_baseline"] is True
+    model = Metadata.model_validate_json(client.get("/model").content)
+    assert model == Registry(trained_models).metadata("v1")
 
 
-def test_predict_one_row_and_a_batch(client: TestClient) -> None:
-    one = client.post("/predict", json=ROW)
+def test_predict_one_row_and_a_batch(
+    client: TestClient, contract: Contract, row: dict[str, Any], other: dict[str, Any]
+) -> None:
+    one = client.post("/predict", json=row)
     assert one.status_code == 200
     assert one.json()["model_version"] == "v1"
-    batch = client.post("/predict/batch", json={"rows": [ROW, {**ROW, "hour": 19}]})
+    if contract.task == CLASSIFICATION:
+        labels = set(contract.target.allowed or ("False", "True"))
+        assert one.json()["prediction"] in labels
+        assert set(one.json()["probabilities"]) == labels
+    else:
+        assert math.isfinite(one.json()["prediction"])
+    batch = client.post("/predict/batch", json={"rows": [row, other]})
     assert batch.status_code == 200
     first, alone = batch.json()["predictions"][0], one.json()
     assert set(first) == set(alone) - {"model_version"}
-    # One row is scored in plain Python, a batch in NumPy: the same sums, rounded apart.
+    # A linear model scores one row in plain Python, a batch in NumPy: the same sums, rounded
+    # apart.
     assert first == {key: _close(value) for key, value in alone.items() if key != "model_version"}
     assert len(batch.json()["predictions"]) == 2
 
@@ -55,29 +101,65 @@ def _close(value: Any) -> Any:
     return pytest.approx(value, rel=0, abs=1e-12) if isinstance(value, float | dict) else value
 
 
-# case: (endpoint, body, location of the first error)
-BAD_PAYLOADS: dict[str, tuple[str, Any, list[Any]]] = {
-    "not JSON": ("/predict", b"{region: north", ["body", 1]),
-    "a list instead of a row": ("/predict", [ROW], ["body"]),
-    "missing field": ("/predict", {k: v for k, v in ROW.items() if k != "hour"}, ["body", "hour"]),
-    "null where required": ("/predict", {**ROW, "region": None}, ["body", "region"]),
-    "text for a number": ("/predict", {**ROW, "items": "two"}, ["body", "items"]),
-    "out of range": ("/predict", {**ROW, "hour": 24}, ["body", "hour"]),
-    "unknown category": ("/predict", {**ROW, "region": "mars"}, ["body", "region"]),
-    "extra field": ("/predict", {**ROW, "colour": "red"}, ["body", "colour"]),
-    "empty batch": ("/predict/batch", {"rows": []}, ["body", "rows"]),
-    "bad row in a batch": (
-        "/predict/batch",
-        {"rows": [{**ROW, "hour": -1}]},
-        ["body", "rows", 0, "hour"],
+Payload = tuple[str, Any, list[Any]]  # endpoint, body, location of the first error
+
+
+def _without(contract: Contract, row: dict[str, Any]) -> Payload:
+    name = required_feature(contract).name
+    return "/predict", {k: v for k, v in row.items() if k != name}, ["body", name]
+
+
+def _replaced(column: Column, row: dict[str, Any], value: Any) -> Payload:
+    return "/predict", {**row, column.name: value}, ["body", column.name]
+
+
+def _bounded(contract: Contract) -> tuple[Column, str]:
+    """A number feature with a bound, and which one: "max" if it has one, else "min"."""
+    column = find_column(
+        contract,
+        "number feature with a min or max",
+        lambda c: (
+            c.role == "feature"
+            and c.type in ("integer", "float")
+            and (c.min is not None or c.max is not None)
+        ),
+    )
+    return column, "max" if column.max is not None else "min"
+
+
+def _bad_row_in_a_batch(contract: Contract, row: dict[str, Any]) -> Payload:
+    first = contract.features[0]
+    bad = {**row, first.name: invalid_value(first)}
+    return "/predict/batch", {"rows": [bad]}, ["body", "rows", 0, first.name]
+
+
+# Each case from the contract and a valid row; the helpers skip a case the contract lacks.
+BAD_PAYLOADS: dict[str, Callable[[Contract, dict[str, Any]], Payload]] = {
+    "not JSON": lambda contract, row: ("/predict", b"{field: value", ["body", 1]),
+    "a list instead of a row": lambda contract, row: ("/predict", [row], ["body"]),
+    "missing field": _without,
+    "null where required": lambda c, row: _replaced(required_feature(c), row, None),
+    "text for a number": lambda c, row: _replaced(number_feature(c), row, "two"),
+    "out of range": lambda c, row: _replaced(_bounded(c)[0], row, outside(*_bounded(c))),
+    "unknown category": lambda c, row: _replaced(
+        category_feature(c), row, unlisted(category_feature(c))
     ),
-    "oversized batch": ("/predict/batch", {"rows": [ROW] * 6}, ["body", "rows"]),
+    "extra field": lambda contract, row: ("/predict", {**row, UNKNOWN: "red"}, ["body", UNKNOWN]),
+    "empty batch": lambda contract, row: ("/predict/batch", {"rows": []}, ["body", "rows"]),
+    "bad row in a batch": _bad_row_in_a_batch,
+    "oversized batch": lambda contract, row: (
+        "/predict/batch",
+        {"rows": [row] * 6},
+        ["body", "rows"],
+    ),
 }
 
 
 @pytest.mark.parametrize("case", list(BAD_PAYLOADS))
-def test_bad_payloads_get_422_naming_the_field_never_500(client: TestClient, case: str) -> None:
-    path, body, location = BAD_PAYLOADS[case]
+def test_bad_payloads_get_422_naming_the_field_never_500(
+    client: TestClient, contract: Contract, row: dict[str, Any], case: str
+) -> None:
+    path, body, location = BAD_PAYLOADS[case](contract, row)
     if isinstance(body, bytes):
         response = client.post(path, content=body, headers={"content-type": "application/json"})
     else:
@@ -88,18 +170,20 @@ def test_bad_payloads_get_422_naming_the_field_never_500(client: TestClient, cas
     assert first["msg"]
 
 
-def test_an_oversized_batch_is_refused_clearly_without_echoing_it(client: TestClient) -> None:
-    detail = client.post("/predict/batch", json={"rows": [ROW] * 6}).json()["detail"]
+def test_an_oversized_batch_is_refused_clearly_without_echoing_it(
+    client: TestClient, row: dict[str, Any]
+) -> None:
+    detail = client.post("/predict/batch", json={"rows": [row] * 6}).json()["detail"]
     assert detail[0]["msg"] == "List should have at most 5 items after validation, not 6"
     assert "input" not in detail[0]
 
 
 def test_one_json_log_line_per_request_with_the_request_id(
-    client: TestClient, caplog: pytest.LogCaptureFixture
+    client: TestClient, caplog: pytest.LogCaptureFixture, row: dict[str, Any], bad: dict[str, Any]
 ) -> None:
     with caplog.at_level(logging.INFO, logger=REQUEST_LOG.name):
-        response = client.post("/predict", json=ROW, headers={"X-Request-ID": "req-42"})
-        client.post("/predict", json={**ROW, "hour": 99})
+        response = client.post("/predict", json=row, headers={"X-Request-ID": "req-42"})
+        client.post("/predict", json=bad)
     assert response.headers["x-request-id"] == "req-42"
     ok, invalid = (json.loads(record.getMessage()) for record in caplog.records)
     assert ok["request_id"] == "req-42"
@@ -110,52 +194,62 @@ def test_one_json_log_line_per_request_with_the_request_id(
     assert invalid["request_id"], "a request without an id gets one"
 
 
-def test_openapi_documents_the_contract_fields(client: TestClient) -> None:
+def test_openapi_documents_the_contract_fields(client: TestClient, contract: Contract) -> None:
     schemas = client.get("/openapi.json").json()["components"]["schemas"]
     row = next(schema for name, schema in schemas.items() if name.endswith("Row"))
-    assert list(row["properties"]) == ["region", "distance_km", "items", "hour", "courier_rating"]
-    assert row["properties"]["hour"]["maximum"] == 23
+    assert list(row["properties"]) == contract.feature_names
+    assert set(row.get("required", [])) == {c.name for c in contract.features if not c.nullable}
+    for column in contract.features:
+        if column.type in ("integer", "float") and not column.nullable:
+            field = row["properties"][column.name]
+            assert (field.get("minimum"), field.get("maximum")) == (column.min, column.max)
 
 
 def test_every_prediction_is_logged_with_its_inputs_and_request_id(
-    trained_models: Path, tmp_path: Path
+    trained_models: Path,
+    tmp_path: Path,
+    row: dict[str, Any],
+    other: dict[str, Any],
+    bad: dict[str, Any],
 ) -> None:
     log = tmp_path / "logs" / "predictions.jsonl"
     with TestClient(create_app(_settings(trained_models, log))) as client:
-        one = client.post("/predict", json=ROW, headers={"X-Request-ID": "req-7"}).json()
-        client.post("/predict/batch", json={"rows": [ROW, {**ROW, "hour": 19}, ROW]})
-        client.post("/predict", json={**ROW, "hour": 99})  # refused: nothing predicted
+        one = client.post("/predict", json=row, headers={"X-Request-ID": "req-7"}).json()
+        client.post("/predict/batch", json={"rows": [row, other, row]})
+        client.post("/predict", json=bad)  # refused: nothing predicted
     # Leaving the block shuts the service down, which writes out every buffered line.
     lines = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
     assert len(lines) == 4, "one line per predicted row"
     assert lines[0]["request_id"] == "req-7"
-    assert lines[0]["inputs"] == ROW
+    assert lines[0]["inputs"] == row
     assert lines[0]["model_version"] == "v1"
     assert lines[0]["prediction"] == one["prediction"]
     assert lines[0]["probabilities"] == one.get("probabilities")
     batch_ids = {line["request_id"] for line in lines[1:]}
     assert len(batch_ids) == 1
     assert batch_ids != {"req-7"}
-    assert lines[2]["inputs"]["hour"] == 19
+    assert lines[2]["inputs"] == other
 
 
 def test_the_prediction_log_rotates_and_can_be_turned_off(
-    trained_models: Path, tmp_path: Path
+    trained_models: Path, tmp_path: Path, row: dict[str, Any]
 ) -> None:
     log = tmp_path / "predictions.jsonl"
     with TestClient(create_app(_settings(trained_models, log, predictions_log_max_mb=0.001))) as c:
         for _ in range(20):
-            c.post("/predict", json=ROW)
+            c.post("/predict", json=row)
     assert log.with_name("predictions.jsonl.1").is_file()
     with TestClient(create_app(_settings(trained_models, None))) as client:
-        assert client.post("/predict", json=ROW).status_code == 200
+        assert client.post("/predict", json=row).status_code == 200
 
 
-def test_without_a_model_the_service_starts_but_is_not_ready(tmp_path: Path) -> None:
+def test_without_a_model_the_service_starts_but_is_not_ready(
+    tmp_path: Path, row: dict[str, Any]
+) -> None:
     with TestClient(create_app(_settings(tmp_path / "empty", None))) as client:
         assert client.get("/health/live").status_code == 200
         ready = client.get("/health/ready")
-        predict = client.post("/predict", json=ROW)
+        predict = client.post("/predict", json=row)
     assert ready.status_code == 503
     assert "no current model" in ready.json()["detail"]
     assert predict.status_code == 503

@@ -8,7 +8,7 @@ import pytest
 
 from ..settings import ENV_PREFIX, Settings, SettingsError
 
-DEFAULT_DATA = Path("data/example/deliveries.csv")
+DEFAULT_DATA = Settings.model_fields["data"].default  # the kit's default, a relative path
 
 
 @pytest.fixture(autouse=True)
@@ -26,9 +26,10 @@ def _pyproject(folder: Path, table: str) -> None:
     )
 
 
-def test_defaults_point_at_the_example_data() -> None:
+def test_defaults_apply_when_nothing_is_set() -> None:
     settings = Settings.load()
     assert settings.data == DEFAULT_DATA
+    assert not DEFAULT_DATA.is_absolute(), "inside the project"
     assert (settings.models_dir, settings.params) == (Path("models"), Path("params.json"))
     assert (settings.seed, settings.test_size) == (42, 0.2)
     assert settings.predictions_log == Path("logs/predictions.jsonl")

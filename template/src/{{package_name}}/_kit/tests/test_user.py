@@ -21,6 +21,7 @@ from ..contract import Contract, parse_contract
 from ..errors import ProjectError
 from ..evaluate import split_features_target
 from ..identity import PACKAGE
+from ..settings import ENV_PREFIX
 from ..tasks import CLASSIFICATION, METRICS, REGRESSION, TASKS
 from ..user import InterfaceError, build_baseline, build_model, model_spec
 
@@ -77,7 +78,7 @@ def _trial() -> optuna.Trial:
 
 
 def test_build_model_is_your_features_then_your_estimator(
-    example_frame: pd.DataFrame, contract: Contract
+    sample_rows: pd.DataFrame, contract: Contract
 ) -> None:
     defaults = model_spec(contract).defaults
     pipeline = build_model(contract)
@@ -89,11 +90,13 @@ def test_build_model_is_your_features_then_your_estimator(
     assert type(estimator) is type(expected)
     assert {name: estimator.get_params()[name] for name in defaults} == defaults
 
-    rows, target = split_features_target(example_frame, contract)
+    rows, target = split_features_target(sample_rows, contract)
     predicted = pipeline.fit(rows, target).predict(rows.head(20))
     assert len(predicted) == 20
-    if contract.task == CLASSIFICATION:
-        assert set(predicted) <= set(contract.target.allowed or ())
+    if contract.task == CLASSIFICATION:  # labels as text; a boolean target's are False, True
+        assert {str(label) for label in predicted} <= set(
+            contract.target.allowed or ("False", "True")
+        )
     else:
         assert np.isfinite(predicted.astype(float)).all()
 
@@ -230,9 +233,12 @@ def test_your_baseline_gets_the_contract_and_its_task(
 
 
 def test_the_command_line_reports_an_interface_error_in_one_line(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    monkeypatch: pytest.MonkeyPatch, data_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.chdir(PROJECT_ROOT)
+    monkeypatch.setenv(
+        f"{ENV_PREFIX}DATA", str(data_path)
+    )  # valid rows: the error is the interface
     monkeypatch.delattr(_yours("baseline"), "build_baseline")
     assert main(["baseline"]) == EXIT_USAGE
     assert capsys.readouterr().err == (

@@ -1,21 +1,28 @@
 from __future__ import annotations
 
+import dataclasses
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from ..contract import Contract, parse_contract
+from ..contract import Column, Contract, parse_contract
 from ..data import load_table
 from ..settings import Settings
 from ..validation import (
     InvalidDataError,
     ValidationReport,
+    _plain,
     build_suite,
     load_valid,
     validate_frame,
 )
+from .conftest import UNKNOWN, find_column, outside, sample_size, unlisted
+
+NUMBERS = ("integer", "float")
 
 
 def test_suite_translates_every_rule_of_the_contract() -> None:
@@ -44,10 +51,13 @@ def test_suite_translates_every_rule_of_the_contract() -> None:
     ]
 
 
-def test_example_data_meets_the_contract(example_frame: pd.DataFrame, contract: Contract) -> None:
-    report = validate_frame(example_frame, contract, source="example")
+def test_sample_rows_meet_the_contract(sample_rows: pd.DataFrame, contract: Contract) -> None:
+    report = validate_frame(sample_rows, contract, source="samples")
     assert report.success, report.render()
-    assert report.render() == f"example: valid (1000 rows, {report.checks} checks passed)"
+    assert (
+        report.render()
+        == f"samples: valid ({len(sample_rows)} rows, {report.checks} checks passed)"
+    )
 
 
 def _set(frame: pd.DataFrame, column: str, row: int, value: object) -> pd.DataFrame:
@@ -56,90 +66,199 @@ def _set(frame: pd.DataFrame, column: str, row: int, value: object) -> pd.DataFr
     return frame
 
 
+@dataclass(frozen=True)
+class Defect:
+    """One defect put into the sample rows: where, and what the report must say about it."""
+
+    column: str | None  # the column at fault, None for a table rule
+    reason: str  # part of the rule's words (all of them when ``whole``)
+    rows: list[tuple[int, object]]  # rows at fault as (row, value); rows count from 1
+    cells: tuple[tuple[str, int, object], ...] = ()  # (column, row index, value) to set
+    drop: str | None = None  # a column to drop
+    whole: bool = False
+
+    def apply(self, frame: pd.DataFrame) -> pd.DataFrame:
+        for column, row, value in self.cells:
+            frame = _set(frame, column, row, value)
+        return frame.drop(columns=[self.drop]) if self.drop else frame
+
+
+# kind: (which columns can take it, which are preferred, (row index, bad value, reason, whole))
+CELL_DEFECTS: dict[str, tuple[Callable[[Column], bool], Callable[[Column], bool], Callable]] = {
+    "outside the allowed set": (
+        lambda c: c.type == "category",
+        lambda c: not c.nullable,
+        lambda c: (7, unlisted(c), f"values must be one of {', '.join(c.allowed)}", True),
+    ),
+    "out of range": (
+        lambda c: c.type in NUMBERS and c.max is not None,
+        lambda c: c.role == "feature",
+        lambda c: (3, outside(c, "max"), f"values must be at most {c.max:g}", True),
+    ),
+    "wrong type": (
+        lambda c: c.type in NUMBERS,
+        lambda c: True,
+        lambda c: (10, "three", f"values must be {c.type}, the column is", False),
+    ),
+    "null where not allowed": (
+        lambda c: not c.nullable,
+        lambda c: c.role == "target",
+        lambda c: (11, None, "values must not be missing", False),
+    ),
+}
+
+
+def _plan(contract: Contract, frame: pd.DataFrame) -> dict[str, Defect]:
+    """One defect of each kind the contract allows, each in a column of its own."""
+    free = [c for c in contract.columns if c.name not in contract.unique]
+    plan = {"extra column": Defect(None, f"extra columns ['{UNKNOWN}']", [])}
+    if contract.unique:
+        plan["repeated key"] = _repeated_key(contract, frame)
+    for kind, (fits, preferred, make) in CELL_DEFECTS.items():
+        choices = sorted((c for c in free if fits(c)), key=lambda c: not preferred(c))
+        if choices:
+            column = choices[0]
+            free.remove(column)
+            row, value, reason, whole = make(column)
+            plan[kind] = Defect(
+                column.name, reason, [(row + 1, value)], ((column.name, row, value),), whole=whole
+            )
+    dropped = [c for c in free if c.role == "feature"]
+    if dropped:
+        name = dropped[0].name
+        plan["missing column"] = Defect(None, f"missing columns ['{name}']", [], drop=name)
+    return plan
+
+
+def _repeated_key(contract: Contract, frame: pd.DataFrame) -> Defect:
+    """Row 13's key copied into row 12 (rows 13 and 14 counting from 1)."""
+    keys = list(contract.unique)
+    value = [_plain(v) for v in frame[keys].iloc[13]]
+    cells = tuple((name, 12, part) for name, part in zip(keys, value, strict=True))
+    if len(keys) == 1:
+        return Defect(keys[0], "values must be unique", [(13, value[0]), (14, value[0])], cells)
+    reason = f"rows must be unique by {', '.join(keys)}"
+    return Defect(None, reason, [(13, value), (14, value)], cells)
+
+
+@pytest.fixture(scope="module")
+def defects(_sample_rows: pd.DataFrame, contract: Contract) -> dict[str, Defect]:
+    return _plan(contract, _sample_rows)
+
+
 @pytest.fixture(scope="module")
 def broken_report(
-    tmp_path_factory: pytest.TempPathFactory, _example_rows: pd.DataFrame, contract: Contract
+    tmp_path_factory: pytest.TempPathFactory,
+    _sample_rows: pd.DataFrame,
+    contract: Contract,
+    defects: dict[str, Defect],
 ) -> ValidationReport:
-    """The example data with one defect of each kind, written to CSV and validated once."""
-    frame = _example_rows.drop(columns=["hour"]).assign(colour="red")
-    for column, row, value in [
-        ("order_id", 12, 14),
-        ("region", 7, "mars"),
-        ("distance_km", 3, 140.5),
-        ("items", 10, "three"),
-        (contract.target.name, 11, None),
-    ]:
-        frame = _set(frame, column, row, value)
+    """The sample rows with one defect of each kind, written to CSV and validated once."""
+    frame = _sample_rows.assign(**{UNKNOWN: "red"})  # the extra column
+    for defect in defects.values():
+        frame = defect.apply(frame)
     path = tmp_path_factory.mktemp("broken") / "broken.csv"
     frame.to_csv(path, index=False)
     return validate_frame(load_table(path, contract), contract, source=str(path))
 
 
-# defect: (column at fault, reason, rows at fault as (row, value); rows count from 1)
-DEFECTS = {
-    "missing column": (None, "missing columns ['hour']", []),
-    "extra column": (None, "extra columns ['colour']", []),
-    "repeated key": ("order_id", "values must be unique", [(13, 14), (14, 14)]),
-    "outside the allowed set": ("region", "one of centre, north", [(8, "mars")]),
-    "out of range": ("distance_km", "values must be at most 100", [(4, 140.5)]),
-    "wrong type": ("items", "values must be integer, the column is", [(11, "three")]),
-    "null where not allowed": ("target", "values must not be missing", [(12, None)]),
-}
+KINDS = [
+    "missing column",
+    "extra column",
+    "repeated key",
+    "outside the allowed set",
+    "out of range",
+    "wrong type",
+    "null where not allowed",
+]
 
 
-@pytest.mark.parametrize("defect", list(DEFECTS))
+@pytest.mark.parametrize("kind", KINDS)
 def test_known_bad_data_fails_for_the_right_reason(
-    defect: str, broken_report: ValidationReport, contract: Contract
+    kind: str, defects: dict[str, Defect], broken_report: ValidationReport
 ) -> None:
-    column, reason, rows = DEFECTS[defect]
-    column = contract.target.name if column == "target" else column
-    matching = [f for f in broken_report.failures if f.column == column and reason in f.rule]
+    if kind not in defects:
+        pytest.skip(f"the contract has no column for a {kind!r} defect")
+    defect = defects[kind]
+    matching = [
+        f
+        for f in broken_report.failures
+        if f.column == defect.column
+        and (f.rule == defect.reason if defect.whole else defect.reason in f.rule)
+    ]
     assert len(matching) == 1, broken_report.render()
-    assert matching[0].examples == rows
-    if rows:
-        assert matching[0].unexpected == len(rows)
+    assert matching[0].examples == defect.rows
+    if defect.rows:
+        assert matching[0].unexpected == len(defect.rows)
 
 
-def test_each_defect_is_reported_once_and_nothing_else(broken_report: ValidationReport) -> None:
+def test_each_defect_is_reported_once_and_nothing_else(
+    defects: dict[str, Defect], broken_report: ValidationReport, sample_rows: pd.DataFrame
+) -> None:
     """Rules on a missing or mistyped column would only repeat the root cause."""
-    assert len(broken_report.failures) == len(DEFECTS) - 1  # missing and extra share one rule
-    assert "INVALID (1000 rows, 6 of" in broken_report.render()
+    shared = {"missing column", "extra column"} <= set(defects)  # both break one rule
+    expected = len(defects) - shared
+    assert len(broken_report.failures) == expected, broken_report.render()
+    assert f"INVALID ({len(sample_rows)} rows, {expected} of" in broken_report.render()
 
 
-def test_too_few_rows(tmp_path: Path, example_frame: pd.DataFrame, contract: Contract) -> None:
+def test_too_few_rows(tmp_path: Path, sample_rows: pd.DataFrame, contract: Contract) -> None:
+    needs = dataclasses.replace(contract, min_rows=max(contract.min_rows, 2))
     path = tmp_path / "header-only.csv"
-    example_frame.head(0).to_csv(path, index=False)
-    report = validate_frame(load_table(path, contract), contract)
-    assert [failure.rule for failure in report.failures] == ["needs at least 100 rows, found 0"]
+    sample_rows.head(0).to_csv(path, index=False)
+    report = validate_frame(load_table(path, needs), needs)
+    assert [failure.rule for failure in report.failures] == [
+        f"needs at least {needs.min_rows} rows, found 0"
+    ]
 
 
-def test_report_as_json_for_machines(broken_report: ValidationReport) -> None:
+def test_report_as_json_for_machines(
+    defects: dict[str, Defect], broken_report: ValidationReport, sample_rows: pd.DataFrame
+) -> None:
     report = json.loads(broken_report.to_json())
     assert report["success"] is False
-    assert report["rows"] == 1000
-    assert report["failures"][2] == {
-        "expectation": "expect_column_distinct_values_to_be_in_set",
-        "column": "region",
-        "rule": "values must be one of centre, north, south, east, west",
+    assert report["rows"] == len(sample_rows)
+    kind = next((k for k in ("outside the allowed set", "out of range") if k in defects), None)
+    if kind is None:
+        pytest.skip("the contract has no category feature and no number with a max")
+    defect = defects[kind]
+    ((row, value),) = defect.rows
+    column = sample_rows[defect.column]
+    present = int(column.notna().sum() + column.isna().iloc[row - 1])  # with the bad value
+    failure = next(f for f in report["failures"] if f["column"] == defect.column)
+    assert failure == {
+        "expectation": {
+            "outside the allowed set": "expect_column_distinct_values_to_be_in_set",
+            "out of range": "expect_column_max_to_be_between",
+        }[kind],
+        "column": defect.column,
+        "rule": defect.reason,
         "unexpected": 1,
-        "share": 0.001,
-        "examples": [[8, "mars"]],
+        "share": 1 / present,  # of the present values
+        "examples": [[row, value]],
     }
 
 
 def test_training_data_is_refused_with_the_report(
-    tmp_path: Path, example_frame: pd.DataFrame, contract: Contract
+    tmp_path: Path, sample_rows: pd.DataFrame, contract: Contract
 ) -> None:
+    column = find_column(
+        contract,
+        "number feature with a min or max",
+        lambda c: c.role == "feature" and c.type in NUMBERS and (c.min, c.max) != (None, None),
+    )
+    bad = outside(column, "min" if column.min is not None else "max")
     path = tmp_path / "train.csv"
-    _set(example_frame, "distance_km", 0, -5.0).to_csv(path, index=False)
+    _set(sample_rows, column.name, 0, bad).to_csv(path, index=False)
     with pytest.raises(InvalidDataError) as refused:
         load_valid(path, contract)
     assert refused.value.exit_code == 1
     assert str(refused.value) == refused.value.report.render()
-    assert "row 1 = -5.0" in str(refused.value)
+    assert f"row 1 = {bad!r}" in str(refused.value)
 
 
 def test_valid_training_data_is_returned_conformed(contract: Contract, settings: Settings) -> None:
     frame = load_valid(settings.data, contract)
-    assert len(frame) == 1000
-    assert frame["region"].map(type).eq(str).all()
+    assert len(frame) == sample_size(contract)
+    for name in contract.text_columns:  # categories and ids stay text, codes and all
+        assert frame[name].dropna().map(type).eq(str).all(), name
