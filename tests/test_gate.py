@@ -31,7 +31,7 @@ DOCS = "docs/mvp-checklist.md"
 CHECKLIST = ".github/pull_request_template.md"
 LINK = re.compile(r"\]\((?P<target>[^)\s]+)\)")
 PHASES = ("prototype", "mvp")
-CHECK_IDS = tuple(f"MVP{n:03}" for n in (1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15))
+CHECK_IDS = tuple(f"MVP{n:03}" for n in (1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15, 16))
 ACCEPTANCE = '[[acceptance]]\nby = "Ana Lopez"\ndate = 2026-03-02\nmodel_version = "v1"\n'
 SET_PHASE = "run `copier update --data phase=mvp|prototype`"
 
@@ -187,6 +187,7 @@ def test_gate_runs_in_a_new_repository_before_the_first_commit(
     assert exit_code == 0
     assert _statuses(report) == dict.fromkeys(CHECK_IDS, "pass") | {
         "MVP005": "fail",  # no coverage data yet
+        "MVP016": "fail",  # no test run yet
         "MVP007": "fail",  # no model is registered
         "MVP008": "fail",
         "MVP010": "fail",
@@ -404,8 +405,10 @@ def test_workflow_runs_the_gate_and_pins_the_tested_copier(phases: dict[str, Pat
 
 @pytest.fixture
 def gate_project(scratch_project: Path) -> Path:
-    """The default project without coverage data: tests that need it run pytest themselves."""
+    """The default project without coverage data or a record of a test run: tests that need
+    them run pytest themselves."""
     (scratch_project / ".coverage").unlink(missing_ok=True)
+    (scratch_project / ".pytest_cache" / "proto-to-mvp-evidence.json").unlink(missing_ok=True)
     return scratch_project
 
 
@@ -555,7 +558,7 @@ def test_dropped_coverage_fails_mvp005(gate_project: Path) -> None:
 def test_missing_coverage_data_says_run_pytest_first(gate_project: Path) -> None:
     _, report = _check_json(gate_project, "MVP005")
     assert _by_id(report)["MVP005"]["details"] == [
-        "no coverage data (.coverage): run `uv run pytest` first"
+        "no coverage to trust: no record of a test run: run `uv run pytest` first"
     ]
 
 

@@ -32,7 +32,8 @@ def test_project_tests_pass_with_coverage(project: Path) -> None:
     result = _uv(project, "pytest", "-q", "-p", "no:cacheprovider")
     summary = result.stdout.strip().splitlines()[-1]
     assert re.search(r"\d+ passed", summary), summary
-    assert not re.search(r"failed|error|skipped", summary), summary
+    # Skips are allowed: a kit test skips, saying why, what the contract cannot exercise.
+    assert not re.search(r"failed|error", summary), summary
     assert "Required test coverage of 85" in result.stdout
     assert (project / "uv.lock").is_file(), "uv sync writes a lock file to commit"
     assert _status(project) == "", "running the tests left files that git would commit"

@@ -74,7 +74,8 @@ def problem(root: Path) -> str | None:
         return "no record of a test run: run `uv run pytest` first"
     if not found.whole_suite:
         return "the last test run was narrowed (paths, -k or -m): run `uv run pytest`"
-    if found.exit_status != 0 or found.failed:
+    # Exit status 1 without failures is a missed coverage threshold: MVP005 reports that.
+    if found.failed or found.exit_status not in (0, 1):
         return f"the last test run failed ({found.failed} failed): fix it, then run it again"
     if found.fingerprint != fingerprint(root):
         return "src/, tests/ or the project files changed since the last test run: run it again"
@@ -85,7 +86,13 @@ class Recorder:
     """A pytest plugin: records the evidence when the session ends."""
 
     def __init__(self, root: Path) -> None:
-        self.root, self.started = root, time.time()
+        self.root, self.started, self.failures = root, time.time(), 0
+
+    def pytest_runtest_logreport(self, report: object) -> None:
+        self.failures += bool(report.failed)  # type: ignore[attr-defined]
+
+    def pytest_collectreport(self, report: object) -> None:
+        self.failures += bool(report.failed)  # type: ignore[attr-defined]
 
     def pytest_sessionfinish(self, session: object, exitstatus: int) -> None:
         config = session.config  # type: ignore[attr-defined]
@@ -97,7 +104,7 @@ class Recorder:
         evidence = Evidence(
             started=self.started,
             exit_status=int(exitstatus),
-            failed=int(session.testsfailed),  # type: ignore[attr-defined]
+            failed=self.failures,  # tests and collection, not a missed coverage threshold
             whole_suite=not narrowed,
             fingerprint=fingerprint(self.root),
         )

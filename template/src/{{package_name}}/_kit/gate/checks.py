@@ -62,13 +62,6 @@ CHECKS = (
         source.integration_test,
     ),
     Check(
-        "MVP016",
-        "the whole test suite passes on the current tree",
-        "run `uv run pytest` and make it pass; the gate trusts only that run",
-        "mvp016-tests-pass",
-        standards.tests_pass,
-    ),
-    Check(
         "MVP005",
         "test coverage meets the threshold",
         "test the lines `uv run pytest` lists as missing",
@@ -138,6 +131,13 @@ CHECKS = (
         f"restore {KIT}/ with `git checkout` or `copier recopy`",
         "mvp015-template-owned-files-unmodified",
         kit.unmodified,
+    ),
+    Check(
+        "MVP016",
+        "the whole test suite passes on the current tree",
+        "run `uv run pytest` and make it pass; the gate trusts only that run",
+        "mvp016-tests-pass",
+        standards.tests_pass,
     ),
 )
 

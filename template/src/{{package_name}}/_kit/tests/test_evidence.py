@@ -22,8 +22,10 @@ def root(tmp_path: Path) -> Path:
 def _finish(root: Path, *, status: int = 0, failed: int = 0, source: str = "TESTPATHS") -> None:
     option = SimpleNamespace(collectonly=False, keyword="", markexpr="")
     config = SimpleNamespace(option=option, args_source=SimpleNamespace(name=source))
-    session = SimpleNamespace(config=config, testsfailed=failed)
-    evidence.Recorder(root).pytest_sessionfinish(session, status)
+    recorder = evidence.Recorder(root)
+    for outcome in [True] * failed + [False]:
+        recorder.pytest_runtest_logreport(SimpleNamespace(failed=outcome))
+    recorder.pytest_sessionfinish(SimpleNamespace(config=config), status)
 
 
 def test_a_passing_whole_run_is_evidence_for_the_tree_as_it_is(root: Path) -> None:
@@ -48,6 +50,8 @@ def test_a_failed_or_narrowed_run_is_no_evidence(root: Path) -> None:
     assert evidence.problem(root) == (
         "the last test run failed (2 failed): fix it, then run it again"
     )
+    _finish(root, status=1)
+    assert evidence.problem(root) is None, "a missed coverage threshold is MVP005's to report"
     _finish(root, source="ARGS")
     assert "narrowed" in (evidence.problem(root) or "")
 
