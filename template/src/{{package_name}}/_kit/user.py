@@ -18,13 +18,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import import_module
 from types import ModuleType
-from typing import Any
-
-from sklearn.pipeline import Pipeline
+from typing import TYPE_CHECKING, Any
 
 from .contract import Contract
 from .errors import ProjectError
 from .tasks import METRICS
+
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
 
 PACKAGE = __package__.rpartition(".")[0]
 
@@ -88,6 +89,8 @@ def build_model(contract: Contract, params: dict[str, Any] | None = None) -> Pip
     chosen = {**model_spec(contract).defaults, **(params or {})}
     features = _attribute("features", "build_features")(contract)
     estimator = _attribute("model", "build_estimator")(contract.task, chosen)
+    from sklearn.pipeline import Pipeline  # here, so the command line starts without sklearn
+
     return Pipeline([("features", features), ("estimator", estimator)])
 
 

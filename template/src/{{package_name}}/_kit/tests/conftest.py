@@ -123,6 +123,25 @@ def find_column(contract: Contract, what: str, match: Callable[[Column], bool]) 
     pytest.skip(f"the contract has no {what}")
 
 
+def bounded_feature(contract: Contract) -> tuple[Column, str]:
+    """A number feature with a bound, and which one: "max" if it has one, else "min"."""
+    column = find_column(
+        contract,
+        "number feature with a min or max",
+        lambda c: (
+            c.role == "feature"
+            and c.type in ("integer", "float")
+            and (c.min is not None or c.max is not None)
+        ),
+    )
+    return column, "max" if column.max is not None else "min"
+
+
+@pytest.fixture
+def bounded(contract: Contract) -> tuple[Column, str]:
+    return bounded_feature(contract)
+
+
 def number_feature(contract: Contract, *, bound: str | None = None) -> Column:
     """A float or integer feature; with ``bound="min"`` or ``"max"``, one that has that bound."""
     what = "number feature" + (f" with a {bound}" if bound else "")

@@ -27,7 +27,7 @@ from ..registry import Registry
 from ..settings import ENV_PREFIX, Settings
 from ..tasks import CLASSIFICATION, METRICS
 from ..user import build_baseline, model_spec
-from .conftest import UNKNOWN, find_column, invalid_value, outside, request_rows
+from .conftest import UNKNOWN, invalid_value, outside, request_rows
 from .reference import reference_model
 
 PROJECT_ROOT = Path(__file__).resolve().parents[4]
@@ -122,21 +122,6 @@ def _broken_copy(
     path = tmp_path / "broken.csv"
     broken.to_csv(path, index=False)
     return path
-
-
-@pytest.fixture
-def bounded(contract: Contract) -> tuple[Column, str]:
-    """A number feature with a bound, and which one: "max" if it has one, else "min"."""
-    column = find_column(
-        contract,
-        "number feature with a min or max",
-        lambda c: (
-            c.role == "feature"
-            and c.type in ("integer", "float")
-            and (c.min is not None or c.max is not None)
-        ),
-    )
-    return column, "max" if column.max is not None else "min"
 
 
 def _limit_rule(column: Column, bound: str) -> str:

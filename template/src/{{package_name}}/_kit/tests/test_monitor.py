@@ -14,7 +14,7 @@ from ..prediction_log import PredictionLog
 from ..predictor import Prediction
 from ..profile import PROFILE_FILE, ProfileError
 from ..registry import Registry
-from .conftest import find_column, outside
+from .conftest import outside
 
 
 def _sample(frame: pd.DataFrame, contract: Contract, rows: int, seed: int) -> list[dict[str, Any]]:
@@ -46,21 +46,6 @@ def test_a_fresh_sample_of_the_training_data_passes(
     assert [item.feature for item in report.drift] == contract.feature_names
     assert all(item.status == "stable" for item in report.drift), report.render()
     assert report.render().endswith("ok: every rule holds and no feature drifted")
-
-
-@pytest.fixture
-def bounded(contract: Contract) -> tuple[Column, str]:
-    """A number feature with a bound, and which one: "max" if it has one, else "min"."""
-    column = find_column(
-        contract,
-        "number feature with a min or max",
-        lambda c: (
-            c.role == "feature"
-            and c.type in ("integer", "float")
-            and (c.min is not None or c.max is not None)
-        ),
-    )
-    return column, "max" if column.max is not None else "min"
 
 
 def _toward(column: Column, bound: str, value: Any) -> Any:

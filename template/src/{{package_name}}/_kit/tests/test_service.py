@@ -21,8 +21,8 @@ from ..settings import Settings
 from ..tasks import CLASSIFICATION
 from .conftest import (
     UNKNOWN,
+    bounded_feature,
     category_feature,
-    find_column,
     invalid_value,
     number_feature,
     outside,
@@ -113,20 +113,6 @@ def _replaced(column: Column, row: dict[str, Any], value: Any) -> Payload:
     return "/predict", {**row, column.name: value}, ["body", column.name]
 
 
-def _bounded(contract: Contract) -> tuple[Column, str]:
-    """A number feature with a bound, and which one: "max" if it has one, else "min"."""
-    column = find_column(
-        contract,
-        "number feature with a min or max",
-        lambda c: (
-            c.role == "feature"
-            and c.type in ("integer", "float")
-            and (c.min is not None or c.max is not None)
-        ),
-    )
-    return column, "max" if column.max is not None else "min"
-
-
 def _bad_row_in_a_batch(contract: Contract, row: dict[str, Any]) -> Payload:
     first = contract.features[0]
     bad = {**row, first.name: invalid_value(first)}
@@ -140,7 +126,9 @@ BAD_PAYLOADS: dict[str, Callable[[Contract, dict[str, Any]], Payload]] = {
     "missing field": _without,
     "null where required": lambda c, row: _replaced(required_feature(c), row, None),
     "text for a number": lambda c, row: _replaced(number_feature(c), row, "two"),
-    "out of range": lambda c, row: _replaced(_bounded(c)[0], row, outside(*_bounded(c))),
+    "out of range": lambda c, row: _replaced(
+        bounded_feature(c)[0], row, outside(*bounded_feature(c))
+    ),
     "unknown category": lambda c, row: _replaced(
         category_feature(c), row, unlisted(category_feature(c))
     ),
