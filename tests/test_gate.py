@@ -201,6 +201,25 @@ def test_gate_runs_in_a_new_repository_before_the_first_commit(
 
 
 @pytest.mark.slow
+def test_mvp006_says_when_the_data_was_made_from_the_contract(
+    phases: dict[str, Path], venv: Path, tmp_path: Path
+) -> None:
+    """CI falls back to `sample-data` without training data: the gate must say so."""
+    project, python = phases["prototype"], str(venv / "bin" / "python")
+    env = {"PYTHONPATH": str(project / "src"), "MY_ML_PROJECT_DATA": str(tmp_path / "made.csv")}
+    run([python, "-m", PACKAGE, "sample-data"], project, env=env)
+    command = [python, "-m", PACKAGE, "gate", "check", "--format", "json", "--only", "MVP006"]
+    result = run(command, project, check=False, env=env)
+    check = _by_id(json.loads(result.stdout))["MVP006"]
+    assert check["status"] == "warn", check
+    assert "1000 rows made from the contract by `sample-data`, not real data" in check["details"][0]
+    data = tmp_path / "made.csv"
+    data.write_text(data.read_text(encoding="utf-8").replace(",", ", ", 1), encoding="utf-8")
+    result = run(command, project, check=False, env=env)  # edited: no longer the generated file
+    assert _by_id(json.loads(result.stdout))["MVP006"]["status"] != "warn"
+
+
+@pytest.mark.slow
 def test_gate_help_reads_as_a_subcommand(phases: dict[str, Path], venv: Path) -> None:
     project = phases["prototype"]
     for args, usage in (

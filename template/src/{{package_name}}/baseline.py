@@ -3,7 +3,8 @@
 The kit fits it next to every model and compares both on the holdout. ``GroupBaseline``
 predicts the most frequent label (classification) or the mean (regression) of the training
 target, per value of one column, or overall with ``group_by=None``: a rule a domain expert
-can check by hand. Pick the column your experts would group by.
+can check by hand. The column is ``[baseline] group_by`` in contract.toml (none: one overall
+answer); ``baseline`` prints the rule it used.
 """
 
 from __future__ import annotations
@@ -15,5 +16,4 @@ from ._kit import Contract, GroupBaseline
 
 def build_baseline(contract: Contract, task: str) -> BaseEstimator:
     """The baseline for this contract; ``task`` is "classification" or "regression"."""
-    categories = contract.categorical_features
-    return GroupBaseline(task, group_by=categories[0] if categories else None)
+    return GroupBaseline(task, group_by=contract.baseline_group_by)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -27,10 +28,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = Settings.load()
         args = build_parser(settings).parse_args(argv)
         _configure_logging(verbose=args.verbose)
-        return args.handler(args, settings)
+        code = args.handler(args, settings)
+        sys.stdout.flush()  # here, so a closed pipe is caught below rather than at exit
+        return code
     except ProjectError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except BrokenPipeError:
+        # The reader stopped early (`validate | head`): end quietly, as other tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FAILED
 
 
 def _configure_logging(*, verbose: bool) -> None:
@@ -126,6 +133,13 @@ def _model_commands(commands: argparse._SubParsersAction, settings: Settings) ->
     predict.add_argument("input", help="rows to predict (.csv or .parquet)")
     predict.add_argument("output", help="where to write them with predictions (.csv or .parquet)")
     predict.add_argument("--model", help="registered version (default: the current one)")
+    predict.add_argument(
+        "--rejects",
+        metavar="PATH",
+        help="score the valid rows and write the others, with their reasons, here "
+        "(default: refuse the whole file if any row breaks the contract)",
+    )
+    predict.add_argument("--overwrite", action="store_true", help="replace existing outputs")
 
     serve = _command(commands, "serve", run_serve, "Serve the current model over HTTP.")
     serve.add_argument("--host", default=settings.host, help="address (default: %(default)s)")
@@ -296,9 +310,15 @@ def run_train(args: argparse.Namespace, settings: Settings) -> int:
 def run_predict(args: argparse.Namespace, settings: Settings) -> int:
     from .batch import predict_file
     from .contract import load_contract
+    from .predictor import LocalPredictor
 
-    rows = predict_file(args.input, args.output, load_contract(), settings.models_dir, args.model)
-    print(f"wrote {rows} predictions to {args.output}")
+    predictor = LocalPredictor.from_registry(settings.models_dir, args.model, load_contract())
+    result = predict_file(
+        args.input, args.output, predictor, rejects=args.rejects, overwrite=args.overwrite
+    )
+    print(f"wrote {result.predicted} predictions to {args.output}")
+    if args.rejects is not None:
+        print(f"wrote {result.rejected} rows that break the contract to {args.rejects}")
     return EXIT_OK
 
 

@@ -26,6 +26,8 @@ ROLES = ("feature", "target", "id")
 NUMERIC_TYPES = ("integer", "float", "boolean")
 _COLUMN_KEYS = {"type", "role", "nullable", "min", "max", "allowed", "description"}
 _TABLE_KEYS = {"name", "description", "min_rows", "unique"}
+_BASELINE_KEYS = {"group_by"}
+GROUPABLE_TYPES = ("category", "boolean", "integer")
 
 
 class ContractError(ProjectError):
@@ -55,6 +57,7 @@ class Contract:
     min_rows: int = 1
     unique: tuple[str, ...] = ()
     description: str = ""
+    baseline_group_by: str | None = None  # [baseline] group_by: the baseline's grouping column
 
     def column(self, name: str) -> Column:
         for column in self.columns:
@@ -104,9 +107,10 @@ class Contract:
         )
 
     def fingerprint(self) -> str:
-        """SHA-256 of the rules only: descriptions and comments can change freely."""
+        """SHA-256 of the data rules only: descriptions, comments and the baseline's grouping
+        can change freely without invalidating a trained model."""
         rules = asdict(self)
-        del rules["description"]
+        del rules["description"], rules["baseline_group_by"]
         for column in rules["columns"]:
             del column["description"]
         canonical = json.dumps(rules, sort_keys=True, separators=(",", ":"))
@@ -124,6 +128,7 @@ def load_contract(path: Path = CONTRACT_PATH) -> Contract:
 
 def parse_contract(raw: dict[str, Any]) -> Contract:
     """Build a Contract from the parsed TOML (a dict), checking every rule."""
+    _reject_unknown("(top level)", raw, {"table", "columns", "baseline"})
     table = raw.get("table", {})
     _reject_unknown("[table]", table, _TABLE_KEYS)
     columns = tuple(_parse_column(name, spec) for name, spec in raw.get("columns", {}).items())
@@ -145,7 +150,25 @@ def parse_contract(raw: dict[str, Any]) -> Contract:
         min_rows=min_rows,
         unique=tuple(table.get("unique", [])),
         description=str(table.get("description", "")),
+        baseline_group_by=_parse_baseline(raw.get("baseline", {}), columns),
     )
+
+
+def _parse_baseline(spec: Any, columns: tuple[Column, ...]) -> str | None:
+    """``[baseline] group_by``: a feature column of few values, or None for one overall answer."""
+    if not isinstance(spec, dict):
+        raise ContractError(f"[baseline] must be a table, not {spec!r}")
+    _reject_unknown("[baseline]", spec, _BASELINE_KEYS)
+    name = spec.get("group_by")
+    if name is None:
+        return None
+    groupable = [c.name for c in columns if c.role == "feature" and c.type in GROUPABLE_TYPES]
+    if name not in groupable:
+        raise ContractError(
+            f"[baseline] group_by = {name!r} must name a {'/'.join(GROUPABLE_TYPES)} feature "
+            f"column; choose one of {groupable} or remove it for one overall answer"
+        )
+    return str(name)
 
 
 def _parse_column(name: str, spec: dict[str, Any]) -> Column:

@@ -3,7 +3,9 @@
 Types come from the data, ranges are the observed ones widened by a margin, columns with few
 distinct values become categories, and a column with gaps is nullable. The target is the one
 you name, else a column with a usual target name, else the last column; an id is a unique
-column whose name says so. Every guess is marked in the file for review.
+column whose name says so, or a row number (0..n-1 or 1..n, as pandas and R write them). The
+baseline groups by the feature whose groups best predict the target on this data. Every guess
+is noted for review.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .contract import GROUPABLE_TYPES
 from .errors import ProjectError
 
 MAX_CATEGORIES = 20  # distinct values up to which text (or a small integer code) is a category
@@ -47,14 +50,16 @@ def draft_contract(
         raise DraftError(f"--target {target!r} is not a column; columns: {list(frame.columns)}")
     notes: list[str] = []
     chosen = target or _guess_target(frame, notes)
-    ids = [c for c in frame.columns if c != chosen and _is_id(frame[c])]
+    ids = [c for c in frame.columns if c != chosen and _is_id(frame[c], notes)]
     blocks, kinds = [], {}
     for column in frame.columns:
         role = "target" if column == chosen else "id" if column in ids else "feature"
         spec = _column_spec(frame[column], role, notes)
-        kinds[column] = spec["type"]
+        kinds[column] = spec["type"], spec["role"]
         blocks.append(_block(column, spec))
-    task = "classification" if kinds[chosen] in ("category", "boolean") else "regression"
+    task = "classification" if kinds[chosen][0] in ("category", "boolean") else "regression"
+    group_by = _guess_group(frame, chosen, task, kinds, notes)
+    baseline = ["[baseline]", f"group_by = {_toml(group_by)}", ""] if group_by else []
     header = [
         f"# DRAFT drafted from {source} ({len(frame)} rows): review every rule, then delete",
         "# this line. Rules: type, role, nullable, min/max, allowed (see docs/extending.md).",
@@ -64,6 +69,7 @@ def draft_contract(
         f"min_rows = {min(100, len(frame))}",
         f"unique = {json.dumps(ids)}",
         "",
+        *baseline,
     ]
     return Draft("\n".join(header + blocks), chosen, task, tuple(notes))
 
@@ -75,16 +81,70 @@ def write_draft(draft: Draft, path: Path, *, force: bool = False) -> None:
 
 
 def _guess_target(frame: pd.DataFrame, notes: list[str]) -> str:
-    named = [c for c in frame.columns if str(c).lower() in TARGET_NAMES]
+    lowered = {str(c).lower() for c in frame.columns}
+    names = [n for n in TARGET_NAMES if n != "y" or not lowered & {"x", "z"}]  # y beside x: an axis
+    named = [c for c in frame.columns if str(c).lower() in names]
     chosen = named[0] if named else frame.columns[-1]
-    why = "its name" if named else "it is the last column"
+    why = "of its name" if named else "it is the last column"
     notes.append(f"target: {chosen!r} because {why}; pass --target NAME to choose another")
     return str(chosen)
 
 
-def _is_id(values: pd.Series) -> bool:
+def _is_id(values: pd.Series, notes: list[str]) -> bool:
     whole = pd.api.types.is_integer_dtype(values) or pd.api.types.is_string_dtype(values)
-    return bool(_ID.search(str(values.name))) and whole and values.is_unique
+    if bool(_ID.search(str(values.name))) and whole and values.is_unique:
+        return True
+    if _is_row_number(values):
+        notes.append(f"{values.name}: numbers the rows (0..n-1 or 1..n); drafted as an id")
+        return True
+    return False
+
+
+def _is_row_number(values: pd.Series) -> bool:
+    """A saved index: pandas' "Unnamed: 0" (from 0) or R's rownames (from 1), one per row."""
+    if not pd.api.types.is_integer_dtype(values) or values.isna().any() or len(values) < 20:
+        return False
+    low = int(values.min())
+    return low in (0, 1) and int(values.max()) - low == len(values) - 1 and values.is_unique
+
+
+def _guess_group(
+    frame: pd.DataFrame, target: str, task: str, kinds: dict[str, tuple[str, str]], notes: list[str]
+) -> str | None:
+    """The feature with few values whose per-group answer best beats the overall one."""
+    candidates = [
+        name
+        for name, (kind, role) in kinds.items()
+        if role == "feature" and kind in GROUPABLE_TYPES and frame[name].nunique() <= MAX_CATEGORIES
+    ]
+    labels = frame[target]
+    gains = {name: _gain(frame[name], labels, task) for name in candidates}
+    best = max(gains, key=gains.__getitem__, default=None)
+    if best is None or gains[best] <= 0:
+        notes.append("baseline: one overall answer (no feature with few values helps it)")
+        return None
+    measure = "accuracy" if task == "classification" else "share of variance explained"
+    notes.append(
+        f"baseline: grouped by {best!r} (the best of {len(candidates)} candidates: "
+        f"+{gains[best]:.3f} {measure}); edit [baseline] group_by to choose"
+    )
+    return str(best)
+
+
+def _gain(groups: pd.Series, labels: pd.Series, task: str) -> float:
+    """How much better the per-group answer fits ``labels`` than the overall one, in sample."""
+    known = labels.notna() & groups.notna()
+    groups, labels = groups[known].astype(str), labels[known]
+    if labels.empty:
+        return 0.0
+    if task == "classification":
+        labels = labels.astype(str)
+        per_group = labels.groupby(groups).transform(lambda part: part.mode().iloc[0])
+        return float((per_group == labels).mean() - (labels == labels.mode().iloc[0]).mean())
+    numbers = labels.astype(float)
+    total = float(((numbers - numbers.mean()) ** 2).sum())
+    within = float(((numbers - numbers.groupby(groups).transform("mean")) ** 2).sum())
+    return 1 - within / total if total else 0.0
 
 
 def _column_spec(values: pd.Series, role: str, notes: list[str]) -> dict[str, object]:

@@ -5,7 +5,8 @@ predictions of one model version (the current one by default), optionally only t
 time. It runs the contract's request suite over them with Great Expectations, as ``validate``
 does for files, and compares each feature with the model's training profile (``profile.py``):
 a population stability index (PSI) below 0.1 is stable, from 0.1 worth watching, from 0.25
-drift. A broken rule or a drifted feature fails the check.
+drift. A broken rule or a drifted feature fails the check. For a regressor it also counts the
+predictions the service clipped into the target's contract range (reported, not failed).
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ class MonitorReport:
     other_versions: dict[str, int]  # rows of other model versions in the log, not compared
     validation: ValidationReport
     drift: list[FeatureDrift]
+    clipped: int | None = None  # regression: predictions moved into the target's range
 
     @property
     def drifted(self) -> list[str]:
@@ -80,6 +82,11 @@ class MonitorReport:
             f"drift against the training data (PSI; watch from {WATCH}, drift from {DRIFT}):",
             *(f"  {d.feature:<20} {d.psi:>7.3f}  {d.status.upper()}" for d in self.drift),
         ]
+        if self.clipped is not None:
+            lines.append(
+                f"target range: {self.clipped} of {self.rows} predictions "
+                f"({self.clipped / self.rows:.1%}) fell outside the contract's range (clipped)"
+            )
         if self.success:
             verdict = "ok: every rule holds and no feature drifted"
         else:
@@ -118,7 +125,13 @@ def monitor(
         other_versions={v: int(n) for v, n in counts.items() if v != metadata.version},
         validation=validate_frame(frame, requests, source="the window"),
         drift=drift,
+        clipped=_clipped(rows["clipped"]),
     )
+
+
+def _clipped(flags: pd.Series) -> int | None:
+    """How many predictions were clipped; None for a classifier (and logs older than the flag)."""
+    return None if flags.isna().all() else int(flags.fillna(False).astype(bool).sum())
 
 
 def _select(

@@ -2,14 +2,15 @@
 
     {"time": "2026-11-22T09:15:02.481Z", "request_id": "3f9c0a1b2c4d-17", "model_version": "v1",
      "inputs": {"region": "north", "distance_km": 3.2, ...}, "prediction": "late",
-     "probabilities": {"late": 0.71, "on_time": 0.29}}
+     "probabilities": {"late": 0.71, "on_time": 0.29}, "clipped": null}
 
-``time`` is UTC; a batch request writes one line per row, all with its request id, and a
-regressor's ``probabilities`` are null. The service keeps predictions in memory and writes them
-out once a second and when it stops, so a clean shutdown loses nothing and a crash at most the
-last second. Past its size limit the file is renamed ``predictions.jsonl.1``, older files move
-up to ``.5`` and the oldest is deleted. One serving process per file: give each worker process
-its own path. ``monitor`` reads the files back, oldest first.
+``time`` is UTC; a batch request writes one line per row, all with its request id. A
+regressor's ``probabilities`` are null and ``clipped`` says whether its number was moved into
+the target's contract range (a classifier's is null). The service keeps predictions in memory
+and writes them out once a second and when it stops, so a clean shutdown loses nothing and a
+crash at most the last second. Past its size limit the file is renamed ``predictions.jsonl.1``,
+older files move up to ``.5`` and the oldest is deleted. One serving process per file: give
+each worker process its own path. ``monitor`` reads the files back, oldest first.
 """
 
 from __future__ import annotations
@@ -113,6 +114,7 @@ class PredictionLog:
             "inputs": row,
             "prediction": prediction.value,
             "probabilities": prediction.probabilities,
+            "clipped": None if prediction.probabilities is not None else prediction.clipped,
         }
         return to_json(record) + b"\n"  # pydantic's encoder: compact, and fast
 
@@ -138,7 +140,8 @@ def rotated(path: Path, number: int) -> Path:
 
 
 def read_log(path: Path, contract: Contract) -> pd.DataFrame:
-    """Every logged prediction, oldest first: time, request_id, model_version and the features.
+    """Every logged prediction, oldest first: time, request_id, model_version, clipped (null
+    for classifiers and older logs) and the features.
 
     The current file and its rotated predecessors are read. An incomplete last line (the
     service was writing, or stopped abruptly) is skipped; anything else unreadable is an error.
@@ -154,7 +157,8 @@ def read_log(path: Path, contract: Contract) -> pd.DataFrame:
     if table.num_rows == 0:
         raise PredictionLogError(f"{path}: the prediction log is empty: no predictions yet")
     inputs = table.column("inputs").combine_chunks()
-    columns = {name: table.column(name) for name in ("time", "request_id", "model_version")}
+    names = ("time", "request_id", "model_version", "clipped")
+    columns = {name: table.column(name) for name in names}
     columns |= {name: inputs.field(name) for name in contract.feature_names}
     return pa.table(columns).to_pandas()
 
@@ -163,7 +167,7 @@ def _schema(contract: Contract) -> pa.Schema:
     features = [(c.name, _ARROW_TYPES.get(c.type, pa.string())) for c in contract.features]
     text = pa.string()
     fields = [("time", text), ("request_id", text), ("model_version", text)]
-    return pa.schema([*fields, ("inputs", pa.struct(features))])
+    return pa.schema([*fields, ("inputs", pa.struct(features)), ("clipped", pa.bool_())])
 
 
 def _read_file(file: Path, schema: pa.Schema) -> pa.Table | None:

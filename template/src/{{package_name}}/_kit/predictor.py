@@ -41,6 +41,7 @@ class Prediction:
 
     value: Any
     probabilities: dict[str, float] | None = None
+    clipped: bool = False  # a number moved into the target's contract range (regression)
 
 
 class PredictionInputError(ProjectError):
@@ -116,7 +117,12 @@ class LocalPredictor:
         else:
             values, probabilities = self._pipeline_score(columns)
         if probabilities is None or self._labels is None:
-            return [Prediction(float(value)) for value in clip_to_target(values, self.contract)]
+            raw = np.asarray(values, dtype=float)
+            served = clip_to_target(raw, self.contract)
+            return [
+                Prediction(value, clipped=value != before)
+                for value, before in zip(served.tolist(), raw.tolist(), strict=True)
+            ]
         return [
             Prediction(str(value), dict(zip(self._labels, row.tolist(), strict=True)))
             for value, row in zip(values, probabilities, strict=True)

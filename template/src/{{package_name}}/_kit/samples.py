@@ -8,11 +8,15 @@ features plus noise, so a model beats the baseline while the baseline still has 
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
 from .contract import Column, Contract
-from .data import conform
+from .data import conform, write_table
+from .registry import sha256_of
 from .tasks import CLASSIFICATION
 
 GAPS = 0.1  # share of missing values in a nullable feature
@@ -28,6 +32,15 @@ def sample_frame(contract: Contract, rows: int = 400, seed: int = 0) -> pd.DataF
     signal = _signal(frame, contract, rng)
     frame[contract.target.name] = _target(contract.target, signal, contract.task, rng)
     return conform(frame[[c.name for c in contract.columns]], contract)
+
+
+def is_sample_file(path: Path, contract: Contract, rows: int, seed: int = 0) -> bool:
+    """Whether ``path`` holds exactly the ``rows`` rows ``sample-data`` writes with ``seed`` (the
+    CI workflow's fallback when it has no training data), compared byte for byte."""
+    with tempfile.TemporaryDirectory() as folder:
+        made = Path(folder) / f"sample{Path(path).suffix.lower()}"
+        write_table(sample_frame(contract, rows=rows, seed=seed), made)
+        return sha256_of(made) == sha256_of(Path(path))
 
 
 def _bounds(column: Column) -> tuple[float, float]:

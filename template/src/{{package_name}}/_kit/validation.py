@@ -159,6 +159,29 @@ def validate_frame(
     return ValidationReport(source, len(frame), len(suite.expectations), failures)
 
 
+def broken_rows(report: ValidationReport, frame: pd.DataFrame, contract: Contract) -> pd.Series:
+    """Per row of ``frame`` (same index), the rules of ``report`` it breaks, or "".
+
+    Only row rules can be traced to rows: a report with a broken table rule (missing columns,
+    too few rows) is refused with ValueError, since no row of such a table can be trusted.
+    """
+    table_rules = [failure.rule for failure in report.failures if failure.unexpected is None]
+    if table_rules:
+        raise ValueError(f"table rules are broken: {'; '.join(table_rules)}")
+    index, frame = frame.index, frame.reset_index(drop=True)
+    rules = {
+        (rule.expectation_type, getattr(rule, "column", None)): rule.configuration.kwargs
+        for rule in build_suite(contract).expectations
+    }
+    reasons = np.full(len(frame), "", dtype=object)
+    for failure in report.failures:
+        offending = _RULES[failure.expectation][1]
+        rows = offending(frame, rules[failure.expectation, failure.column]).to_numpy(bool)
+        reason = f"{failure.column}: {failure.rule}"
+        reasons[rows] = [f"{old}; {reason}" if old else reason for old in reasons[rows]]
+    return pd.Series(reasons, index=index, name="reasons")
+
+
 def load_valid(path: Path | str, contract: Contract) -> pd.DataFrame:
     """Read a table for training; refuse it (InvalidDataError, with the report) unless valid."""
     frame = load_table(path, contract)

@@ -71,7 +71,7 @@ CHECKS = (
     Check(
         "MVP006",
         "the training data meets the data contract",
-        "fix the rows `validate` lists, or change contract.toml on purpose",
+        "fix the rows `validate` lists or change contract.toml on purpose; train on real data",
         "mvp006-data-contract",
         data.contract_validates,
     ),

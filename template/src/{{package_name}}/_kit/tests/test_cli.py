@@ -3,6 +3,7 @@ from __future__ import annotations
 import argparse
 import json
 import runpy
+import subprocess
 import sys
 from collections.abc import Callable
 from importlib import import_module
@@ -412,6 +413,16 @@ def test_predict_writes_predictions(
         assert set(written["prediction"]) <= set(contract.target.allowed or ("False", "True"))
     else:
         assert np.isfinite(written["prediction"].astype(float)).all()
+    assert main(["predict", str(data), str(output)]) == EXIT_USAGE
+    assert f"{output}: exists; pass --overwrite to replace it" in capsys.readouterr().err
+    rejects = tmp_path / "rejects.csv"
+    assert (
+        main(["predict", str(data), str(output), "--overwrite", "--rejects", str(rejects)])
+        == EXIT_OK
+    )
+    said = capsys.readouterr().out
+    assert f"wrote {rows} predictions to {output}\nwrote 0 rows that break" in said
+    assert pd.read_csv(rejects).empty
 
 
 def test_serve_runs_uvicorn_on_localhost_by_default(
@@ -504,3 +515,24 @@ def test_monitor_exit_codes(
     monkeypatch.setenv(f"{ENV_PREFIX}PREDICTIONS_LOG", "")
     assert main(["monitor"]) == EXIT_USAGE
     assert "PREDICTIONS_LOG is empty" in capsys.readouterr().err
+
+
+def test_a_reader_that_stops_early_ends_the_command_quietly() -> None:
+    """`validate | head`: a closed pipe is no traceback."""
+    chatty = (
+        f"from {PACKAGE}._kit import cli\n"
+        "def chatty(args, settings):\n"
+        "    for number in range(200_000):\n"
+        "        print('line', number)\n"
+        "    return 0\n"
+        "cli.run_validate = chatty\n"
+        "raise SystemExit(cli.main(['validate']))\n"
+    )
+    command = [sys.executable, "-c", chatty]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
+        assert process.stdout.readline() == b"line 0\n"
+        process.stdout.close()
+        errors = process.stderr.read().decode()
+    assert process.returncode == EXIT_FAILED
+    assert "Traceback" not in errors
+    assert "Exception ignored" not in errors

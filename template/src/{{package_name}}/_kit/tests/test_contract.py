@@ -71,6 +71,7 @@ def _with_column(contract: Contract, name: str, **changes: object) -> Contract:
 def test_fingerprint_ignores_descriptions(contract: Contract) -> None:
     reworded = dataclasses.replace(contract, description="Reworded.")
     reworded = _with_column(reworded, contract.feature_names[0], description="Reworded too.")
+    reworded = dataclasses.replace(reworded, baseline_group_by=None)  # not a data rule either
     assert reworded != contract
     assert reworded.fingerprint() == contract.fingerprint()
 
@@ -127,6 +128,11 @@ def _raw(**column: object) -> dict[str, object]:
         ({**_raw(), "table": {"unique": ["nope"]}}, "unique names columns that are not declared"),
         ({**_raw(), "table": {"min_rows": 0}}, "min_rows must be"),
         ({"columns": {"x": 3}}, "[columns.x] must be a table of rules"),
+        ({**_raw(), "colums": {}}, "(top level) unknown keys ['colums']"),
+        ({**_raw(), "baseline": {"group_by": "y"}}, "[baseline] group_by = 'y' must name"),
+        ({**_raw(), "baseline": {"group_by": "x"}}, "choose one of [] or remove it"),
+        ({**_raw(), "baseline": {"by": "x"}}, "[baseline] unknown keys ['by']"),
+        ({**_raw(), "baseline": "x"}, "[baseline] must be a table"),
     ],
 )
 def test_invalid_contracts_are_refused_with_the_reason(raw: dict, message: str) -> None:
@@ -140,3 +146,11 @@ def test_unreadable_contract_file_names_the_file(tmp_path: Path) -> None:
     broken.write_text("[table\nname = ", encoding="utf-8")
     with pytest.raises(ContractError, match="cannot read the contract"):
         load_contract(broken)
+
+
+@pytest.mark.parametrize("kind", ["category", "boolean", "integer"])
+def test_the_baseline_groups_by_the_feature_the_contract_names(kind: str) -> None:
+    column = {"type": kind, **({"allowed": ["a", "b"]} if kind == "category" else {})}
+    raw = {**_raw(**column), "baseline": {"group_by": "x"}}
+    assert parse_contract(raw).baseline_group_by == "x"
+    assert parse_contract(_raw(**column)).baseline_group_by is None  # no [baseline]: overall

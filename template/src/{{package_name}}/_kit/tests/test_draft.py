@@ -64,3 +64,51 @@ def test_an_existing_contract_is_kept_unless_forced(frame: pd.DataFrame, tmp_pat
     assert path.read_text(encoding="utf-8") == "# mine\n"
     write_draft(draft, path, force=True)
     assert path.read_text(encoding="utf-8") == draft.text
+
+
+def test_a_saved_row_index_is_an_id_not_a_feature(frame: pd.DataFrame) -> None:
+    """pandas writes its index as "Unnamed: 0" (from 0), R as "rownames" (from 1)."""
+    rng = np.random.default_rng(1)
+    saved = frame.assign(**{"Unnamed: 0": np.arange(ROWS), "rownames": rng.permutation(ROWS) + 1})
+    draft = draft_contract(saved, source="data.csv")
+    assert '[columns."Unnamed: 0"]\ntype = "integer"\nrole = "id"' in draft.text
+    assert '[columns.rownames]\ntype = "integer"\nrole = "id"' in draft.text
+    assert "rownames: numbers the rows (0..n-1 or 1..n); drafted as an id" in draft.notes
+    counts = saved.assign(age=np.arange(ROWS) % 7)  # not unique: a feature
+    assert '[columns.age]\ntype = "integer"\nmin' in draft_contract(counts, source="d").text
+
+
+def test_y_beside_x_is_a_coordinate_not_the_target(frame: pd.DataFrame) -> None:
+    sizes = pd.DataFrame({"x": [1.0, 2.0] * 30, "y": [3.0, 4.0] * 30, "price": range(60)})
+    assert draft_contract(sizes, source="d.csv").target == "price"  # the last column
+    named = pd.DataFrame({"a": [1.0, 2.0] * 30, "y": [0, 1] * 30, "b": [5.0, 6.0] * 30})
+    draft = draft_contract(named, source="d.csv")
+    assert draft.target == "y"
+    assert "target: 'y' because of its name; pass --target NAME to choose another" in draft.notes
+
+
+def test_the_baseline_groups_by_the_feature_that_best_predicts_the_target(
+    frame: pd.DataFrame, tmp_path: Path
+) -> None:
+    """Labels follow "plan" (80%) and ignore "region": the draft groups by plan."""
+    rng = np.random.default_rng(2)
+    plans = frame["plan"].to_numpy()
+    follows = np.where(plans == "pro", 2, 0)
+    labelled = frame.assign(
+        region=rng.choice(["n", "s", "e"], ROWS),
+        label=np.where(rng.random(ROWS) < 0.8, follows, rng.choice([0, 1, 2], ROWS)),
+    )
+    draft = draft_contract(labelled, source="d.csv")
+    assert '[baseline]\ngroup_by = "plan"' in draft.text
+    assert any(note.startswith("baseline: grouped by 'plan'") for note in draft.notes)
+    (tmp_path / "contract.toml").write_text(draft.text, encoding="utf-8")
+    assert load_contract(tmp_path / "contract.toml").baseline_group_by == "plan"
+    numbers = labelled.assign(label=np.where(plans == "pro", 10.0, 1.0) + rng.random(ROWS))
+    assert '[baseline]\ngroup_by = "plan"' in draft_contract(numbers, source="d.csv").text
+
+
+def test_no_helpful_grouping_leaves_one_overall_answer() -> None:
+    flat = pd.DataFrame({"size": np.linspace(0, 1, 60), "price": np.linspace(5, 9, 60)})
+    draft = draft_contract(flat, source="d.csv")
+    assert "[baseline]" not in draft.text
+    assert "baseline: one overall answer (no feature with few values helps it)" in draft.notes

@@ -23,10 +23,15 @@ def _sample(frame: pd.DataFrame, contract: Contract, rows: int, seed: int) -> li
     return json.loads(sample.to_json(orient="records"))
 
 
-def _log(path: Path, rows: list[dict[str, Any]], version: str = "v1") -> Path:
+def _log(
+    path: Path,
+    rows: list[dict[str, Any]],
+    version: str = "v1",
+    predictions: list[Prediction] | None = None,
+) -> Path:
     log = PredictionLog(path, max_bytes=10**9)
     log.open()
-    log.write("test", version, rows, [Prediction(0.0)] * len(rows))
+    log.write("test", version, rows, predictions or [Prediction(0.0)] * len(rows))
     log.close()
     return path
 
@@ -132,3 +137,19 @@ def test_a_model_without_a_training_profile_must_be_retrained(
     path = _log(tmp_path / "predictions.jsonl", _sample(sample_rows, contract, 100, seed=7))
     with pytest.raises(ProfileError, match="retrain it with the train command"):
         monitor(Registry(models), contract, path)
+
+
+def test_clipped_regression_predictions_are_counted_not_failed(
+    tmp_path: Path, registry: Registry, contract: Contract, sample_rows: pd.DataFrame
+) -> None:
+    rows = _sample(sample_rows, contract, 200, seed=5)
+    numbers = [Prediction(1.0, clipped=number % 4 == 0) for number in range(200)]
+    report = monitor(registry, contract, _log(tmp_path / "r.jsonl", rows, predictions=numbers))
+    assert report.clipped == 50
+    assert report.success, report.render()
+    assert "target range: 50 of 200 predictions (25.0%) fell outside" in report.render()
+    assert json.loads(report.to_json())["clipped"] == 50
+    labels = [Prediction("a", {"a": 1.0})] * 200  # a classifier's lines carry no flag
+    report = monitor(registry, contract, _log(tmp_path / "c.jsonl", rows, predictions=labels))
+    assert report.clipped is None
+    assert "target range" not in report.render()

@@ -72,7 +72,11 @@ def test_raw_data_to_served_predictions(
     assert registry.verify().version == metadata.version
 
     predictions_file = tmp_path / "predictions.csv"
-    predict_file(settings.data, predictions_file, contract, settings.models_dir)
+    predict_file(
+        settings.data,
+        predictions_file,
+        LocalPredictor.from_registry(settings.models_dir, None, contract),
+    )
     labels = contract.task == CLASSIFICATION  # labels are text, even "0" and "1"
     written = pd.read_csv(predictions_file, dtype={"prediction": str} if labels else None)
     from_pickle = written["prediction"].tolist()

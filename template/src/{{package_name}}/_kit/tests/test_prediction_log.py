@@ -81,7 +81,8 @@ def test_one_line_per_row_with_inputs_and_prediction(
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", lines[0]["time"])
 
     logged = read_log(path, contract)
-    assert list(logged.columns) == ["time", "request_id", "model_version", *contract.feature_names]
+    fields = ["time", "request_id", "model_version", "clipped"]
+    assert list(logged.columns) == [*fields, *contract.feature_names]
     assert _as_sent(logged[contract.feature_names]) == [rows[0], rows[0], rows[1], rows[2]]
 
 

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from ..contract import Contract, parse_contract
-from ..samples import sample_frame
+from ..data import write_table
+from ..samples import is_sample_file, sample_frame
 from ..tasks import CLASSIFICATION
 from ..validation import validate_frame
 
@@ -45,3 +48,16 @@ def test_samples_repeat_for_a_seed_and_cover_every_label(any_contract: Contract)
     target = any_contract.target
     if any_contract.task == CLASSIFICATION and target.allowed:
         assert set(first[target.name].astype(str)) == set(target.allowed)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_a_file_written_by_sample_data_is_recognised(
+    tmp_path: Path, contract: Contract, suffix: str
+) -> None:
+    path = tmp_path / f"rows{suffix}"
+    write_table(sample_frame(contract, rows=120, seed=0), path)
+    assert is_sample_file(path, contract, rows=120)
+    assert not is_sample_file(path, contract, rows=120, seed=1)
+    edited = sample_frame(contract, rows=120, seed=0).iloc[::-1]  # the same rows, reordered
+    write_table(edited, path)
+    assert not is_sample_file(path, contract, rows=120)
