@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import os
 from numbers import Real
 from pathlib import Path
@@ -100,6 +101,7 @@ def _read_csv(path: Path, contract: Contract | None) -> pd.DataFrame:
         raise DataError(f"{path}: no header row: the file has no columns") from exc
     except pd.errors.ParserError as exc:
         raise DataError(f"{path}: malformed CSV ({str(exc).strip()})") from exc
+    _refuse_repeated_names(path)
     numeric = (
         [c.name for c in contract.columns if c.type in ("integer", "float")] if contract else []
     )
@@ -107,6 +109,15 @@ def _read_csv(path: Path, contract: Contract | None) -> pd.DataFrame:
         if name in frame.columns and not pd.api.types.is_numeric_dtype(frame[name]):
             frame[name] = _parse_numbers(frame[name])
     return frame
+
+
+def _refuse_repeated_names(path: Path) -> None:
+    """pandas renames a repeated column ("a", "a.1"): refuse the file instead, naming it."""
+    with path.open(encoding="utf-8", newline="") as file:
+        header = next(csv.reader(file), [])
+    repeated = sorted({name for name in header if header.count(name) > 1})
+    if repeated:
+        raise DataError(f"{path}: the header repeats the columns {repeated}; names must be unique")
 
 
 def _parse_numbers(cells: pd.Series) -> pd.Series:

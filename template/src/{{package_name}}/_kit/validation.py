@@ -29,6 +29,7 @@ from .data import is_number, load_table
 from .errors import ProjectError
 
 EXAMPLES = 3  # rows shown per broken rule
+SHOWN_CHARACTERS = 60  # of a text value shown in the report
 # Column dtypes each contract type accepts, as Great Expectations names them (numpy names, and
 # pandas extension dtype classes for nullable columns). Text columns need no type rule: loading
 # conforms them to text, and the allowed-values rule catches anything else.
@@ -233,7 +234,7 @@ def _failure(result: Any, frame: pd.DataFrame) -> Failure:
         rule=text(kwargs, observed),
         unexpected=int(rows.sum()),
         share=float(rows.sum() / max(int(base.sum()), 1)),
-        examples=[(int(i) + 1, _plain(values.iloc[i])) for i in shown],
+        examples=[(int(i) + 1, _shortened(_plain(values.iloc[i]))) for i in shown],
     )
 
 
@@ -309,6 +310,13 @@ _VALUE_RULES = {
     "expect_column_max_to_be_between",
     "expect_column_distinct_values_to_be_in_set",
 }
+
+
+def _shortened(value: Any) -> Any:
+    """Long text cut for the report: a 20 MB cell must not flood the terminal."""
+    if isinstance(value, str) and len(value) > SHOWN_CHARACTERS:
+        return f"{value[:SHOWN_CHARACTERS]}... ({len(value):,} characters)"
+    return value
 
 
 def _plain(value: Any) -> Any:

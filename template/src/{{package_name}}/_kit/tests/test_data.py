@@ -78,6 +78,7 @@ def _gaps_as_none(frame: pd.DataFrame) -> pd.DataFrame:
         ("rows.csv", b"\n\n", "no header row"),
         ("rows.csv", b'a,b\n1,"unclosed\n', "malformed CSV"),
         ("rows.parquet", b"not parquet at all", "not a readable Parquet file"),
+        ("rows.csv", b"a,b,a,b,c\n1,2,3,4,5\n", r"the header repeats the columns \['a', 'b'\]"),
     ],
 )
 def test_unreadable_files_get_a_one_line_error(

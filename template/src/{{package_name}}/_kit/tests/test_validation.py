@@ -262,3 +262,20 @@ def test_valid_training_data_is_returned_conformed(contract: Contract, settings:
     assert len(frame) == sample_size(contract)
     for name in contract.text_columns:  # categories and ids stay text, codes and all
         assert frame[name].dropna().map(type).eq(str).all(), name
+
+
+def test_a_huge_bad_cell_is_shortened_in_the_report() -> None:
+    contract = parse_contract(
+        {
+            "columns": {
+                "kind": {"type": "category", "allowed": ["a"]},
+                "y": {"type": "float", "role": "target"},
+            }
+        }
+    )
+    huge = "x" * 2_000_000
+    frame = pd.DataFrame({"kind": ["a", huge], "y": [1.0, 2.0]})
+    report = validate_frame(frame, contract)
+    [(row, shown)] = report.failures[0].examples
+    assert (row, shown) == (2, f"{'x' * 60}... (2,000,000 characters)")
+    assert len(report.render()) < 500
