@@ -39,10 +39,11 @@ class Metrics(Record):
     @classmethod
     def _from_v0_2(cls, raw: Any) -> Any:
         """v0.2.0 recorded neither the task nor the direction: the primary metric tells both."""
-        if isinstance(raw, dict) and not {"task", "higher_is_better"} <= set(raw):
+        primary = raw.get("primary") if isinstance(raw, dict) else None
+        if isinstance(primary, str) and not {"task", "higher_is_better"} <= set(raw):
             for task, metrics in METRICS.items():
-                if raw.get("primary") in metrics:
-                    return {"task": task, "higher_is_better": metrics[raw["primary"]], **raw}
+                if primary in metrics:
+                    return {"task": task, "higher_is_better": metrics[primary], **raw}
         return raw
 
     @field_validator("task")

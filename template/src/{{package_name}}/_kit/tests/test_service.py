@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -16,13 +17,14 @@ from fastapi.testclient import TestClient
 from ..contract import Column, Contract
 from ..records import Metadata
 from ..registry import Registry
-from ..service import REQUEST_LOG, create_app
+from ..service import ECHO_CHARS, MAX_BODY_BYTES, REQUEST_LOG, create_app, without_paths
 from ..settings import Settings
 from ..tasks import CLASSIFICATION
 from .conftest import (
     UNKNOWN,
     bounded_feature,
     category_feature,
+    find_column,
     invalid_value,
     number_feature,
     outside,
@@ -30,6 +32,8 @@ from .conftest import (
     required_feature,
     unlisted,
 )
+
+JSON = {"content-type": "application/json"}
 
 
 def _settings(models: Path, log: Path | None, **options: float) -> Settings:
@@ -67,11 +71,18 @@ def client(trained_models: Path, tmp_path_factory: pytest.TempPathFactory) -> It
         yield client
 
 
-def test_health_and_model_metadata(client: TestClient, trained_models: Path) -> None:
+def test_health_and_model_metadata_without_server_paths(
+    client: TestClient, trained_models: Path
+) -> None:
     assert client.get("/health/live").json() == {"status": "alive"}
     assert client.get("/health/ready").json() == {"status": "ready", "model_version": "v1"}
-    model = Metadata.model_validate_json(client.get("/model").content)
-    assert model == Registry(trained_models).metadata("v1")
+    answer = client.get("/model")
+    model = Metadata.model_validate_json(answer.content)
+    registered = Registry(trained_models).metadata("v1")
+    assert Path(registered.data.path).is_absolute(), "the fixture trains on a temporary file"
+    assert model.data.path == Path(registered.data.path).name
+    assert model.model_copy(update={"data": registered.data}) == registered
+    assert str(Path(registered.data.path).parent) not in answer.text
 
 
 def test_predict_one_row_and_a_batch(
@@ -252,3 +263,133 @@ def test_the_service_does_not_import_great_expectations() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def _required_number(contract: Contract) -> Column:
+    """A number feature that is not nullable (where NaN means missing, which is allowed)."""
+    return find_column(
+        contract,
+        "number feature that is not nullable",
+        lambda c: c.role == "feature" and c.type in ("integer", "float") and not c.nullable,
+    )
+
+
+def _refuse_constants(name: str) -> None:
+    raise AssertionError(f"the answer is not strict JSON: it contains {name}")
+
+
+@pytest.mark.parametrize("token", ["NaN", "Infinity", "-Infinity", "1e400", "-1e400"])
+@pytest.mark.parametrize("path", ["/predict", "/predict/batch"])
+def test_non_finite_numbers_get_422_naming_the_field(
+    client: TestClient, contract: Contract, row: dict[str, Any], token: str, path: str
+) -> None:
+    """Python's JSON reads these as floats; the 422 once echoed them and failed with a 500."""
+    name = _required_number(contract).name
+    body = {**row, name: "TOKEN"}
+    location = ["body", name]
+    if path == "/predict/batch":
+        body, location = {"rows": [row, body]}, ["body", "rows", 1, name]
+    raw = json.dumps(body).replace('"TOKEN"', token)
+    response = client.post(path, content=raw, headers=JSON)
+    assert response.status_code == 422, response.text
+    detail = json.loads(response.text, parse_constant=_refuse_constants)["detail"]
+    assert [error["loc"] for error in detail] == [location]
+    assert detail[0]["msg"]
+
+
+@pytest.mark.parametrize("body", ["NaN", '{"rows": Infinity}', "[1e400]"])
+def test_non_finite_bodies_get_422_too(client: TestClient, body: str) -> None:
+    for path in ("/predict", "/predict/batch"):
+        response = client.post(path, content=body, headers=JSON)
+        assert response.status_code == 422, response.text
+        json.loads(response.text, parse_constant=_refuse_constants)
+
+
+def test_a_422_never_echoes_long_input(
+    client: TestClient, contract: Contract, row: dict[str, Any]
+) -> None:
+    column = category_feature(contract)
+    huge = "x" * 1_000_000
+    response = client.post("/predict", json={**row, column.name: huge})
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert error["loc"] == ["body", column.name]
+    assert error["input"] == "x" * ECHO_CHARS + "..."
+    long_name = "y" * 100_000  # an unknown field's name is echoed in its location
+    response = client.post("/predict/batch", json={"rows": [{**row, long_name: 1}]})
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert error["loc"] == ["body", "rows", 0, "y" * ECHO_CHARS + "..."]
+    assert len(response.content) < 1000
+    response = client.post("/predict", content=b'{"\\ud800": 1}', headers=JSON)
+    assert response.status_code == 422, "a name JSON allows but UTF-8 cannot encode"
+    assert response.json()["detail"][0]["input"] == "\\ud800", "spelt out, not sent as is"
+
+
+def test_a_body_that_is_not_json_text_gets_400(client: TestClient) -> None:
+    for body in (b'{"a": "\xff"}', b"[" * 100_000):  # not UTF-8; nested past Python's limit
+        response = client.post("/predict", content=body, headers=JSON)
+        assert response.status_code == 400, response.text
+        assert response.json() == {"detail": "There was an error parsing the body"}
+
+
+def test_a_body_over_the_limit_gets_413_before_it_is_read(
+    trained_models: Path, row: dict[str, Any]
+) -> None:
+    body = json.dumps({"rows": [row] * 3}).encode()
+    app = create_app(_settings(trained_models, None), max_batch=5, max_body_bytes=len(body) - 1)
+    with TestClient(app) as client:
+        announced = client.post("/predict/batch", content=body, headers=JSON)
+        chunked = client.post("/predict/batch", content=iter([body[:100], body[100:]]))
+        under = client.post("/predict/batch", json={"rows": [row] * 2})
+    limit = f"the request body is over the limit of {len(body) - 1} bytes"
+    assert (announced.status_code, announced.json()) == (413, {"detail": limit})
+    assert "content-length" not in chunked.request.headers
+    assert (chunked.status_code, chunked.json()) == (413, {"detail": limit})
+    assert under.status_code == 200
+
+
+def test_openapi_lists_every_answer(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    for path in ("/predict", "/predict/batch"):
+        answers = paths[path]["post"]["responses"]
+        assert set(answers) == {"200", "400", "413", "422", "503"}
+        assert f"over {MAX_BODY_BYTES} bytes" in answers["413"]["description"]
+        schema = answers["422"]["content"]["application/json"]["schema"]
+        assert schema == {"$ref": "#/components/schemas/InvalidRequest"}
+    for path in ("/health/ready", "/model"):
+        assert set(paths[path]["get"]["responses"]) == {"200", "503"}
+
+
+def test_a_503_names_the_problem_without_server_paths(
+    trained_models: Path, tmp_path: Path, row: dict[str, Any]
+) -> None:
+    models = tmp_path / "models"
+    shutil.copytree(trained_models, models)
+    (models / "current").write_text("../../etc\n", encoding="utf-8")
+    with TestClient(create_app(_settings(models, None))) as client:
+        tampered = client.get("/health/ready")
+        predict = client.post("/predict", json=row)
+    (models / "current").unlink()
+    with TestClient(create_app(_settings(models, None))) as client:
+        missing = client.get("/model")
+    assert (tampered.status_code, predict.status_code, missing.status_code) == (503, 503, 503)
+    assert tampered.json()["detail"] == (
+        "no model loaded: models/current names '../../etc', not a model version "
+        "(v and a number, such as v3): run the models promote command to repair it"
+    )
+    assert missing.json()["detail"] == (
+        "no model loaded: no current model in models/: run the train command first"
+    )
+    for answer in (tampered, predict, missing):
+        assert str(tmp_path) not in answer.text
+
+
+def test_without_paths_keeps_the_registry_name_and_the_last_part_of_other_paths() -> None:
+    assert without_paths("no model in /srv/app/models/: x") == "no model in models/: x"
+    assert without_paths("model v1: /a/b/v1/metadata.json: bad") == "model v1: metadata.json: bad"
+    assert without_paths(r"see C:\data\models\v1 and models/v2") == "see v1 and models/v2"
+    models = Path("/srv/app/models")
+    assert without_paths("model v1: /srv/app/models/v1/metadata.json", models) == (
+        "model v1: models/v1/metadata.json"
+    )
