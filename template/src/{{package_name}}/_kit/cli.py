@@ -348,8 +348,8 @@ def run_models(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_OK
     if args.action == "verify":
         return _verify(registry, args.version, json_output=args.format == "json")
-    current = registry.current()
-    if not registry.versions():
+    current, problems = registry.current(), registry.problems()
+    if not registry.versions() and not problems:
         print(f"no registered models in {settings.models_dir}/: run the train command")
     for name in registry.versions():
         metrics = registry.metadata(name).metrics
@@ -358,7 +358,9 @@ def run_models(args: argparse.Namespace, settings: Settings) -> int:
             f"{marker} {name:<5} {metrics.primary} {metrics.model_score:.4f} "
             f"(baseline {metrics.baseline_score:.4f})"
         )
-    return EXIT_OK
+    for name, problem in problems.items():
+        print(f"! {name:<5} cannot be used: {problem}")
+    return EXIT_FAILED if problems else EXIT_OK
 
 
 def run_monitor(args: argparse.Namespace, settings: Settings) -> int:

@@ -364,19 +364,21 @@ def test_models_list_verify_and_promote(
     assert main(["models", "promote"]) == EXIT_USAGE
 
 
-def test_a_broken_metadata_record_is_a_one_line_error(
+def test_a_broken_metadata_record_is_listed_with_its_reason(
     models_env: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    main(["train"])
     main(["train"])
     path = models_env / "v1" / "metadata.json"
     saved = json.loads(path.read_text(encoding="utf-8"))
     saved["metrics"]["model"] = "good"
     path.write_text(json.dumps(saved), encoding="utf-8")
     capsys.readouterr()
-    assert main(["models"]) == EXIT_USAGE
-    err = capsys.readouterr().err
-    assert err.startswith(f"error: model v1: {path}: metrics.model: Input should be an object")
-    assert err.count("\n") == 1
+    assert main(["models"]) == EXIT_FAILED
+    out = capsys.readouterr().out.splitlines()
+    assert out[0][2:].startswith("v2 "), out  # the good model, current or not
+    assert out[1].startswith(f"! v1    cannot be used: model v1: {path}: metrics.model: Input")
+    assert len(out) == 2
     assert main(["models", "verify", "v1", "--format", "json"]) == EXIT_FAILED
     verified = json.loads(capsys.readouterr().out)
     assert verified["verified"] is False
