@@ -4,23 +4,37 @@ from __future__ import annotations
 
 import re
 import sys
+import tomllib
 from pathlib import Path
 
+import pytest
 from helpers import (
     DEFAULTS,
     JUNK,
     TEMPLATE_DIR,
     copier_config,
+    find_python,
     kit_dir,
     path_matcher,
     questions,
     render,
+    run,
     skip_if_exists,
     text_files,
 )
 
 UNSAFE_SETTINGS = ("_tasks", "_migrations", "_jinja_extensions", "_external_data")
 JINJA = re.compile(r"{{|{%|{#")
+# What the validators of project_slug and package_name accept (before the reserved lists).
+SLUG = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
+PACKAGE = re.compile(r"[a-z][a-z0-9_]*")
+# Distributions in a generated project's uv.lock that the slow test's environments (Linux,
+# Python 3.10 and 3.11) do not install, with their top-level modules; none installs a command.
+INSTALLED_ELSEWHERE = {
+    "appnope": {"appnope"},  # macOS
+    "colorama": {"colorama"},  # Windows
+    "pywinpty": {"winpty"},  # Windows
+}
 
 
 def test_every_question_has_help_type_and_default() -> None:
@@ -48,12 +62,93 @@ def test_settings_that_make_the_template_safe_to_evolve() -> None:
     assert (TEMPLATE_DIR / "{{_copier_conf.answers_file}}.jinja").is_file()
 
 
+def reserved(name: str) -> set[str]:
+    return set(questions()[name]["default"].split())
+
+
 def test_reserved_package_names_cover_the_standard_library_and_the_stack() -> None:
-    reserved = set(questions()["reserved_package_names"]["default"].split())
+    names = reserved("reserved_package_names")
     stdlib = {name for name in sys.stdlib_module_names if not name.startswith("_")}
-    assert stdlib <= reserved, f"missing stdlib names: {sorted(stdlib - reserved)}"
+    assert stdlib <= names, f"missing stdlib names: {sorted(stdlib - names)}"
     stack = {"src", "test", "tests", "scratch", "pandas", "sklearn", "numpy", "fastapi"}
-    assert stack | {"great_expectations"} <= reserved
+    # What a reliability probe found accepted: each gave a command line that cannot import.
+    probe = {"starlette", "pytest", "typing_extensions", "annotated_types", "anyio", "click", "h11"}
+    assert stack | probe | {"great_expectations"} <= names
+    elsewhere = set().union(*INSTALLED_ELSEWHERE.values())
+    assert elsewhere <= names, f"missing: {sorted(elsewhere - names)}"
+
+
+def test_reserved_project_slugs_cover_the_stack_and_the_interpreter() -> None:
+    slugs = reserved("reserved_project_slugs")
+    stack = {"pandas", "scikit-learn", "fastapi", "great-expectations", "pytest", "ruff"}
+    assert stack | {"python", "python3"} | INSTALLED_ELSEWHERE.keys() <= slugs
+    malformed = sorted(slug for slug in slugs if not SLUG.fullmatch(slug))
+    assert not malformed, f"names the slug validator refuses anyway: {malformed}"
+
+
+def _normalized(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _site_packages(project: Path) -> Path:
+    (site,) = project.glob(".venv/lib/python3.*/site-packages")
+    return site
+
+
+def _top_level_modules(site: Path) -> set[str]:
+    """Every name `import` finds in site-packages: packages, namespace folders, modules."""
+    skip = (".dist-info", ".pth", ".egg-info")
+    return {
+        entry.name.split(".")[0]
+        for entry in site.iterdir()
+        if entry.name != "__pycache__" and not entry.name.endswith(skip)
+    }
+
+
+def _installed_distributions(site: Path) -> set[str]:
+    return {_normalized(entry.name.split("-")[0]) for entry in site.glob("*.dist-info")}
+
+
+@pytest.mark.slow
+def test_reserved_names_cover_everything_a_synced_project_installs(
+    template_src: Path, tmp_path: Path
+) -> None:
+    """The lists in copier.yml cannot drift from the dependencies: projects synced with every
+    group, on the lowest Python (it adds backports) and the default one, install no module a
+    package could shadow, and no distribution or command the slug could clash with, that the
+    lists do not name. Their lock files (every platform) name the rest: INSTALLED_ELSEWHERE.
+    """
+    own = {DEFAULTS["project_slug"], DEFAULTS["package_name"]}
+    modules: set[str] = set()
+    installed: set[str] = set()
+    locked: set[str] = set()
+    commands: set[str] = set()
+    for version in ("3.10", DEFAULTS["python_version"]):
+        python = find_python(version)
+        if python is None:
+            continue
+        project = render(template_src, tmp_path / version, python_version=version)
+        run(["uv", "sync", "--all-groups", "--quiet", "--python", python], project)
+        site = _site_packages(project)
+        modules |= _top_level_modules(site)
+        installed |= _installed_distributions(site)
+        lock = tomllib.loads((project / "uv.lock").read_text(encoding="utf-8"))
+        locked |= {_normalized(package["name"]) for package in lock["package"]}
+        commands |= {path.name for path in (project / ".venv" / "bin").iterdir()}
+    if not installed:
+        pytest.skip("no Python 3.10 or 3.11 interpreter on this machine")
+
+    missing = sorted(
+        {name for name in modules if PACKAGE.fullmatch(name)}
+        - own
+        - reserved("reserved_package_names")
+    )
+    assert not missing, f"add to reserved_package_names in copier.yml: {' '.join(missing)}"
+    unknown = sorted(locked - own - installed - INSTALLED_ELSEWHERE.keys())
+    assert not unknown, f"locked but installed by neither: add to INSTALLED_ELSEWHERE: {unknown}"
+    taken = locked | {name for name in commands if SLUG.fullmatch(name)}
+    missing = sorted(taken - own - reserved("reserved_project_slugs"))
+    assert not missing, f"add to reserved_project_slugs in copier.yml: {' '.join(missing)}"
 
 
 def test_nothing_under_template_that_should_not_be_rendered() -> None:
