@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from functools import cache
 from importlib.metadata import PackageNotFoundError, packages_distributions, version
 from pathlib import Path
@@ -26,13 +25,15 @@ def distribution_version() -> str:
 
 
 def answer(key: str, answers: Path = ANSWERS) -> str | None:
-    """One answer from the Copier answers file (plain ``key: value`` lines), if it is there."""
+    """One answer from the Copier answers file (YAML), if the file and the answer are there."""
+    import yaml  # PyYAML, through uvicorn[standard]: only the gate and the model card need it
+
     try:
-        text = answers.read_text(encoding="utf-8")
-    except OSError:
+        found = yaml.safe_load(answers.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return None
-    found = re.search(rf"^{re.escape(key)}:\s*(.+?)\s*$", text, re.MULTILINE)
-    return found.group(1).strip("'\"") if found else None
+    value = found.get(key) if isinstance(found, dict) else None
+    return None if value is None else str(value)
 
 
 def project_title() -> str:
