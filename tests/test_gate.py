@@ -390,6 +390,14 @@ def test_workflow_passes_actionlint(phases: dict[str, Path]) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_workflow_passes_zizmor(phases: dict[str, Path]) -> None:
+    """Actions pinned by commit, no credentials left in the checkout, no injectable inputs."""
+    workflow = phases["prototype"] / ".github/workflows/ci.yml"
+    zizmor = Path(sys.executable).with_name("zizmor")
+    result = run([str(zizmor), "--offline", "--no-progress", str(workflow)], REPO_ROOT, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_workflow_runs_the_gate_and_pins_the_tested_copier(phases: dict[str, Path]) -> None:
     workflow = yaml.safe_load(
         (phases["prototype"] / ".github/workflows/ci.yml").read_text(encoding="utf-8")
