@@ -72,7 +72,7 @@ class Problem(BaseModel):
     detail: str
 
 
-class FieldError(BaseModel):
+class FieldProblem(BaseModel):
     """One thing wrong with a request body: where (``loc``), what, and the input if short."""
 
     loc: list[str | int]
@@ -85,7 +85,7 @@ class FieldError(BaseModel):
 class InvalidRequest(BaseModel):
     """A body that breaks the data contract: one entry per problem."""
 
-    detail: list[FieldError]
+    detail: list[FieldProblem]
 
 
 def _answers(*statuses: int, max_body_bytes: int = MAX_BODY_BYTES) -> dict[int | str, Any]:

@@ -184,7 +184,8 @@ def test_one_json_log_line_per_request_with_the_request_id(
         response = client.post("/predict", json=row, headers={"X-Request-ID": "req-42"})
         client.post("/predict", json=bad)
     assert response.headers["x-request-id"] == "req-42"
-    ok, invalid = (json.loads(record.getMessage()) for record in caplog.records)
+    logged = [record for record in caplog.records if record.name == REQUEST_LOG.name]
+    ok, invalid = (json.loads(record.getMessage()) for record in logged)
     assert ok["request_id"] == "req-42"
     assert (ok["path"], ok["status"], ok["outcome"]) == ("/predict", 200, "ok")
     assert ok["model_version"] == "v1"
