@@ -9,6 +9,8 @@ git repository, tagged.
   file stays exactly as the user left it, every template-owned file becomes version 2's.
 - From v0.2.0 (the flat layout, found from CHANGELOG.md's history: a fresh clone may lack tags)
   to this working tree, with the one-time migration recipe of CHANGELOG.md, run as written.
+- From the last release (CHANGELOG.md's newest) to this working tree, with that release's
+  "Updating from" notes run as written: the path every user on the last release takes.
 """
 
 from __future__ import annotations
@@ -535,8 +537,10 @@ def test_next_release_leaves_no_conflicts_and_advances_the_answers(next_release:
     assert answers["_commit"] == next_release.tag
 
 
-def test_next_release_project_is_green(next_release: Updated) -> None:
-    _checks_are_green(next_release.project)
+def test_next_release_project_lints_and_hooks_pass(next_release: Updated) -> None:
+    """Lint and hooks only: its code is this tree's with comments added, and the full checks
+    (tests, gate) run on a real update in test_last_release_update_is_green."""
+    _checks_are_green(next_release.project, tests_and_gate=False)
 
 
 def test_switching_to_mvp_phase_turns_the_gate_on(next_release: Updated) -> None:
@@ -685,6 +689,64 @@ def test_migrated_project_is_green(migrated: Migrated) -> None:
     output = _bash(migrated.check, migrated.project)  # the recipe's own check, as written
     assert "nothing blocks" in output, output
     _checks_are_green(migrated.project, tests_and_gate=False)  # the recipe ran those
+
+
+# --- From the last release to this tree, as a user on it updates ---------------------------
+
+
+def _updating_notes(tag: str) -> list[str]:
+    """The bash blocks of CHANGELOG.md's "Updating from <tag>" (none: nothing to do by hand)."""
+    changelog = (REPO_ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    section = re.search(
+        rf"^### Updating from {re.escape(tag)}\n(.*?)(?=^##)",
+        changelog,
+        flags=re.MULTILINE | re.DOTALL,
+    )
+    blocks = re.findall(r"```bash\n(.*?)```", section.group(1), flags=re.DOTALL) if section else []
+    return [block.replace("<package>", PACKAGE).replace("<slug>", SLUG) for block in blocks]
+
+
+@dataclass(frozen=True)
+class FromLastRelease:
+    project: Path
+    fresh: Path  # what this working tree generates with the same answers
+    before: dict[str, bytes]
+
+
+@pytest.fixture(scope="module")
+def from_last_release(
+    template_src: Path, tmp_path_factory: pytest.TempPathFactory
+) -> FromLastRelease:
+    """A week of work on the newest release, then `copier update` to this working tree and
+    the CHANGELOG's updating notes for that release, run as written."""
+    base = tmp_path_factory.mktemp("from-last-release")
+    tag, commit = releases()[-1]
+    old = template_at(commit, base / tag)
+    repo = versioned_template(base / "repo", [(tag, old), (_next(tag), template_src)])
+    project = _start(repo, tag, base / "project")
+    _the_usual_week(project)
+    _uv(project, SLUG, "train")
+    git_commit_all(project, "Rush hours, our description and sections, a tighter contract")
+    before = _committed(project)
+
+    copier.run_update(project, defaults=True, overwrite=True, unsafe=False, quiet=True)
+    for block in _updating_notes(tag):
+        _bash(block, project)
+    return FromLastRelease(project, render(template_src, base / "fresh"), before)
+
+
+def test_last_release_update_keeps_the_users_files(from_last_release: FromLastRelease) -> None:
+    project, before = from_last_release.project, from_last_release.before
+    is_users = user_owned_matcher()
+    for relative, committed in before.items():
+        if is_users(relative) and relative not in ("pyproject.toml", ".gitignore"):
+            assert (project / relative).read_bytes() == committed, f"{relative} changed"
+    assert (project / "models/v1/model.pkl").is_file(), "the trained model is still there"
+    _no_conflicts(project, from_last_release.fresh)
+
+
+def test_last_release_update_is_green(from_last_release: FromLastRelease) -> None:
+    _checks_are_green(from_last_release.project)
 
 
 # --- A user edit to a template-owned file, on a line the template changes too --------------
