@@ -65,9 +65,21 @@ def _build(config: Path, site: Path):
     )
 
 
+class _MkdocsLoader(yaml.SafeLoader):
+    """Reads mkdocs.yml, whose ``!!python/name:`` tags name Python objects, as plain text."""
+
+
+_MkdocsLoader.add_multi_constructor(
+    "tag:yaml.org,2002:python/name:", lambda loader, suffix, node: f"python/name:{suffix}"
+)
+
+
+def _mkdocs_config() -> dict:
+    return yaml.load((REPO_ROOT / "mkdocs.yml").read_text(encoding="utf-8"), _MkdocsLoader)
+
+
 def _nav_pages() -> list[str]:
-    config = yaml.safe_load((REPO_ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
-    return [page for entry in config["nav"] for page in entry.values()]
+    return [page for entry in _mkdocs_config()["nav"] for page in entry.values()]
 
 
 # --- the site --------------------------------------------------------------------------------
@@ -90,14 +102,22 @@ def test_site_builds_strictly_with_generated_sections(tmp_path: Path) -> None:
     assert "[columns.region]" in tour, "the contract excerpt is missing from the tour"
     assert 'id="who-owns-what"' in tour, "the ownership map is missing from the tour"
     assert "template (kit)" in tour
+    # The path from prototype to MVP and the project's layout, drawn by Mermaid in the browser.
+    for page in ("index.md", "tour.md"):
+        html = pages[page].read_text(encoding="utf-8")
+        assert '<pre class="mermaid"><code>flowchart' in html, f"{page} has no diagram"
 
 
 def test_strict_build_fails_on_broken_links_and_anchors(tmp_path: Path) -> None:
     docs = shutil.copytree(DOCS, tmp_path / "docs", ignore=shutil.ignore_patterns("hooks"))
     with (docs / "why.md").open("a", encoding="utf-8") as why:
         why.write("\nSee [the gone page](gone.md) and [a lost section](tour.md#no-such-section).\n")
-    config = yaml.safe_load((REPO_ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
-    config.update(docs_dir=str(docs), hooks=[str(DOCS / "hooks" / "generated.py")])
+    # The site's own configuration, with the broken copy of the pages as its docs.
+    config = {
+        "INHERIT": str(REPO_ROOT / "mkdocs.yml"),
+        "docs_dir": str(docs),
+        "hooks": [str(DOCS / "hooks" / "generated.py")],
+    }
     (tmp_path / "mkdocs.yml").write_text(yaml.safe_dump(config), encoding="utf-8")
 
     result = _build(tmp_path / "mkdocs.yml", tmp_path / "site")

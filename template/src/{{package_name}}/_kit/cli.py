@@ -266,9 +266,12 @@ def run_baseline(args: argparse.Namespace, settings: Settings) -> int:
 def run_tune(args: argparse.Namespace, settings: Settings) -> int:
     from .contract import load_contract
     from .params import save_params
+    from .tracking import Tracker
     from .tune import tune
 
-    params = tune(settings, load_contract(), trials=args.trials, timeout=args.timeout)
+    contract = load_contract()
+    tracker = Tracker.open(settings, "tune")
+    params = tune(settings, contract, trials=args.trials, timeout=args.timeout, tracker=tracker)
     record = params.tuning
     if record is not None:  # always: tune records its search
         print(
@@ -283,14 +286,19 @@ def run_tune(args: argparse.Namespace, settings: Settings) -> int:
         print(f"  {name} = {value!r}")
     save_params(settings.params, params)
     print(f"wrote {settings.params}: the train command fits with these parameters")
+    if tracker is not None:
+        tracker.check(f"{settings.params} is written")
     return EXIT_OK
 
 
 def run_train(args: argparse.Namespace, settings: Settings) -> int:
     from .contract import load_contract
+    from .tracking import Tracker
     from .train import train
 
-    metadata, current = train(settings, load_contract(), promote=not args.no_promote)
+    contract = load_contract()
+    tracker = Tracker.open(settings, "train")
+    metadata, current = train(settings, contract, promote=not args.no_promote, tracker=tracker)
     metrics = metadata.metrics
     print(f"registered model {metadata.version} in {settings.models_dir}/")
     print(f"  {'':<18} {'model':>8} {'baseline':>9}")
@@ -304,6 +312,8 @@ def run_train(args: argparse.Namespace, settings: Settings) -> int:
             f"{metrics.outside_target_range} of {metrics.holdout_rows} holdout predictions fell "
             "outside the target's contract range (clipped when served)"
         )
+    if tracker is not None:
+        tracker.check(f"model {metadata.version} is registered")
     return EXIT_OK
 
 
@@ -375,7 +385,8 @@ def run_monitor(args: argparse.Namespace, settings: Settings) -> int:
     if log_path is None:
         raise MonitorError(f"the prediction log is off ({ENV_PREFIX}PREDICTIONS_LOG is empty)")
     window = Window(version=args.model, last=args.last, since=args.since)
-    report = monitor(Registry(settings.models_dir), load_contract(), Path(log_path), window)
+    registry, contract = Registry(settings.models_dir), load_contract()
+    report = monitor(registry, contract, Path(log_path), window, settings.drift_report)
     print(report.to_json() if args.format == "json" else report.render())
     return EXIT_OK if report.success else EXIT_FAILED
 

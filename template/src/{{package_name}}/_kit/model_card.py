@@ -7,6 +7,12 @@ comment in the card records the model version and a digest of the facts it state
 changed metrics, parameters, tuning, contract or acceptance). When and where the model was
 trained (date, commit, Python) is shown but not checked, so that CI, which retrains the model,
 agrees with the card you committed.
+
+Its pictures are PNG files in ``model_card/`` beside it (``pictures.py``), drawn from the
+registered model's metrics and holdout record: the model against the baseline on each metric;
+a confusion matrix and a calibration curve for a classifier, predicted against actual values and
+the residuals for a regressor. ``--check`` also fails when a picture the card shows is missing.
+The MLflow runs of the training and of the search behind it are named, not checked.
 """
 
 from __future__ import annotations
@@ -15,16 +21,24 @@ import hashlib
 import json
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .contract import Column, Contract
 from .errors import ProjectError
+from .holdout import load_holdout
 from .identity import project_title
+from .pictures import pictures_dir
 from .profile import DRIFT, PROFILE_FILE, WATCH
-from .records import Metadata
+from .records import Holdout, Metadata, TrackedRun
 from .registry import Registry, write_atomically
+from .tasks import CLASSIFICATION
+from .tracking import browse_hint
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -33,6 +47,14 @@ else:  # pragma: no cover - Python 3.10
 
 MODEL_CARD, ACCEPTANCE = Path("MODEL_CARD.md"), Path("ACCEPTANCE.toml")
 _STAMP = re.compile(r"<!-- model-card: (?P<version>\S+) (?P<digest>[0-9a-f]+) -->")
+# Every picture a card may show; write_card removes those the current model's card does not.
+PICTURES = (
+    "performance.png",
+    "confusion_matrix.png",
+    "calibration.png",
+    "predicted_vs_actual.png",
+    "residuals.png",
+)
 
 
 class ModelCardError(ProjectError):
@@ -40,12 +62,23 @@ class ModelCardError(ProjectError):
 
 
 @dataclass(frozen=True)
+class Picture:
+    """One of the card's pictures: its file name, what it shows, and how to draw it."""
+
+    name: str
+    caption: str
+    draw: Callable[[], Figure]
+
+
+@dataclass(frozen=True)
 class Card:
-    """A rendered card: the model version it describes, the digest of its facts, its Markdown."""
+    """A rendered card: the model version it describes, the digest of its facts, its Markdown,
+    and the pictures it shows (drawn by ``write_card``)."""
 
     version: str
     digest: str
     text: str
+    pictures: tuple[Picture, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -58,25 +91,41 @@ class CardCheck:
     problem: str | None = None
 
 
-def build_card(registry: Registry, contract: Contract, acceptance: Path = ACCEPTANCE) -> Card:
-    """The card of the current model (verified first: checksum, libraries, contract)."""
+def build_card(
+    registry: Registry,
+    contract: Contract,
+    acceptance: Path = ACCEPTANCE,
+    path: Path = MODEL_CARD,
+) -> Card:
+    """The card of the current model (verified first: checksum, libraries, contract), to be
+    written at ``path``."""
     metadata = registry.verify(contract_fingerprint=contract.fingerprint())
     accepted = accepted_by(acceptance, metadata.version)
     digest = _digest(metadata, contract, accepted)
+    pictures = _pictures(metadata, load_holdout(registry, metadata.version), contract)
     sections = [
         f"# Model card: {project_title()}, model {metadata.version}",
         _summary(metadata, contract, registry),
-        _performance(metadata),
+        _performance(metadata, pictures, pictures_dir(path).name),
         _parameters(metadata),
         _contract(contract),
         _acceptance(accepted, acceptance),
         _monitoring(registry, metadata),
         f"<!-- model-card: {metadata.version} {digest} -->",
     ]
-    return Card(metadata.version, digest, "\n\n".join(sections) + "\n")
+    return Card(metadata.version, digest, "\n\n".join(sections) + "\n", pictures)
 
 
 def write_card(card: Card, path: Path = MODEL_CARD) -> None:
+    """Draw the card's pictures beside ``path``, then write the card itself."""
+    from .pictures import save
+
+    folder = pictures_dir(path)
+    for picture in card.pictures:
+        save(picture.draw(), folder / picture.name)
+    shown = {picture.name for picture in card.pictures}
+    for name in set(PICTURES) - shown:  # another model's, such as a regressor's before
+        (folder / name).unlink(missing_ok=True)
     write_atomically(path, card.text)
 
 
@@ -92,6 +141,11 @@ def check_card(card: Card, path: Path = MODEL_CARD) -> CardCheck:
         return CardCheck(str(path), card.version, False, f"{problem}: {regenerate}")
     if found["digest"] != card.digest:
         problem = f"{path} is stale: model {card.version}'s facts changed since it was written"
+        return CardCheck(str(path), card.version, False, f"{problem}: {regenerate}")
+    folder = pictures_dir(path)
+    missing = [p.name for p in card.pictures if not (folder / p.name).is_file()]
+    if missing:
+        problem = f"{path} shows pictures that are missing from {folder}/: {', '.join(missing)}"
         return CardCheck(str(path), card.version, False, f"{problem}: {regenerate}")
     return CardCheck(str(path), card.version, True)
 
@@ -116,7 +170,9 @@ def _digest(metadata: Metadata, contract: Contract, accepted: list[dict[str, Any
         "estimator": metadata.estimator,
         "metrics": _rounded(metadata.metrics.model_dump(mode="json")),
         "params": metadata.params,
-        "tuning": None if metadata.tuning is None else metadata.tuning.model_dump(mode="json"),
+        "tuning": None
+        if metadata.tuning is None
+        else metadata.tuning.model_dump(mode="json", exclude={"mlflow_run_id"}),
         "data": {"rows": metadata.data.rows, "sha256": metadata.data.sha256},
         "contract": contract.fingerprint(),
         "acceptance": accepted,
@@ -156,12 +212,69 @@ def _summary(metadata: Metadata, contract: Contract, registry: Registry) -> str:
         f"**Training data**: `{data.path}`, {data.rows} rows, SHA-256 {data.sha256[:12]}",
         f"**Environment**: Python {metadata.python}; {libraries}",
         f"**Template**: proto-to-mvp {metadata.template_version or 'unknown'}",
+        f"**Tracking**: {_tracked(metadata.mlflow)}",
     ]
     note = "Generated by the `model-card` command: do not edit it by hand, run it again."
     return "\n".join(f"- {fact}" for fact in facts) + f"\n\n{note}"
 
 
-def _performance(metadata: Metadata) -> str:
+def _tracked(run: TrackedRun | None) -> str:
+    if run is None:
+        return "not tracked (trained without an MLflow store)"
+    where = f"[{run.uri}]({run.url})" if run.url else f"`{run.uri}`"
+    hint = "" if run.url else f"; {browse_hint(run.uri)}"
+    return f"MLflow run `{run.run_id}` (experiment {run.experiment_id}) in {where}{hint}"
+
+
+def _pictures(
+    metadata: Metadata, holdout: Holdout | None, contract: Contract
+) -> tuple[Picture, ...]:
+    """The card's pictures: the metrics always, the rest from the model's holdout record."""
+    from . import pictures as draw
+
+    metrics, target = metadata.metrics, contract.target.name
+    found = [
+        Picture(
+            "performance.png",
+            "The model against the baseline on each holdout metric",
+            lambda: draw.metrics_chart(metrics),
+        )
+    ]
+    if holdout is None:
+        return tuple(found)
+    if holdout.task == CLASSIFICATION:
+        found.append(
+            Picture(
+                "confusion_matrix.png",
+                "Confusion matrix on the holdout: actual classes against predicted ones",
+                lambda: draw.confusion_chart(holdout),
+            )
+        )
+        if holdout.calibration:
+            found.append(
+                Picture(
+                    "calibration.png",
+                    "Calibration: predicted probability against the observed share",
+                    lambda: draw.calibration_chart(holdout),
+                )
+            )
+    else:
+        found += [
+            Picture(
+                "predicted_vs_actual.png",
+                f"Predicted against actual {target} on the holdout",
+                lambda: draw.predicted_vs_actual_chart(holdout, target),
+            ),
+            Picture(
+                "residuals.png",
+                "Residuals on the holdout: against the prediction, and their distribution",
+                lambda: draw.residuals_chart(holdout, target),
+            ),
+        ]
+    return tuple(found)
+
+
+def _performance(metadata: Metadata, pictures: tuple[Picture, ...], folder: str) -> str:
     metrics, primary = metadata.metrics, metadata.metrics.primary
     rows = [
         [name, f"{value:.4f}", f"{metrics.baseline[name]:.4f}"]
@@ -176,6 +289,7 @@ def _performance(metadata: Metadata) -> str:
             f"The primary metric is {primary} ({better} is better).",
             _table(["Metric", "Model", "Baseline"], rows, "lrr"),
             f"The model {verdict} the baseline on {primary}.{_range_note(metrics)}",
+            *(f"![{p.caption}]({folder}/{p.name})" for p in pictures),
         ]
     )
 
@@ -206,6 +320,8 @@ def _parameters(metadata: Metadata) -> str:
             + "; ".join(f"`{name}` {space}" for name, space in tuning.search_space.items())
             + "."
         )
+        if tuning.mlflow_run_id is not None:
+            how += f" Each trial is a child of MLflow run `{tuning.mlflow_run_id}`."
     return "\n\n".join(["## Parameters", _table(["Parameter", "Value"], rows), how])
 
 

@@ -7,14 +7,18 @@ does for files, and compares each feature with the model's training profile (``p
 a population stability index (PSI) below 0.1 is stable, from 0.1 worth watching, from 0.25
 drift. A broken rule or a drifted feature fails the check. For a regressor it also counts the
 predictions the service clipped into the target's contract range (reported, not failed).
+
+Given a path (the ``drift_report`` setting, from the command line), it also writes a drift
+report there: Markdown with a picture of each feature's PSI and, per feature, its training
+distribution beside the recent one (``pictures.py``), most drifted first.
 """
 
 from __future__ import annotations
 
 import calendar
 import json
-from dataclasses import asdict, dataclass
-from datetime import datetime
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
@@ -22,9 +26,10 @@ import pandas as pd
 from .contract import Contract
 from .data import conform
 from .errors import ProjectError
+from .identity import project_title
 from .prediction_log import read_log, utc_stamp
-from .profile import DRIFT, WATCH, load_profile, status
-from .registry import Registry
+from .profile import DRIFT, PROFILE_FILE, WATCH, load_profile, status
+from .registry import Registry, write_atomically
 from .validation import ValidationReport, validate_frame
 
 MIN_ROWS = 100  # fewer predictions than this make PSI too noisy to judge
@@ -49,6 +54,9 @@ class FeatureDrift:
     feature: str
     psi: float
     status: str  # stable, watch or drift
+    bins: list[str] = field(default_factory=list)  # the profile's bins, named
+    training: list[float] = field(default_factory=list)  # share of training rows in each bin
+    recent: list[float] = field(default_factory=list)  # share of the window's rows in each
 
 
 @dataclass(frozen=True)
@@ -64,6 +72,7 @@ class MonitorReport:
     validation: ValidationReport
     drift: list[FeatureDrift]
     clipped: int | None = None  # regression: predictions moved into the target's range
+    drift_report: str | None = None  # where the drift report was written, if it was
 
     @property
     def drifted(self) -> list[str]:
@@ -87,6 +96,8 @@ class MonitorReport:
                 f"target range: {self.clipped} of {self.rows} predictions "
                 f"({self.clipped / self.rows:.1%}) fell outside the contract's range (clipped)"
             )
+        if self.drift_report is not None:
+            lines.append(f"drift report with pictures: {self.drift_report}")
         if self.success:
             verdict = "ok: every rule holds and no feature drifted"
         else:
@@ -102,9 +113,14 @@ class MonitorReport:
 
 
 def monitor(
-    registry: Registry, contract: Contract, log_path: Path, window: Window = Window()
+    registry: Registry,
+    contract: Contract,
+    log_path: Path,
+    window: Window = Window(),
+    report_to: Path | None = None,
 ) -> MonitorReport:
-    """Check a window of the prediction log at ``log_path``."""
+    """Check a window of the prediction log at ``log_path``; write the drift report to
+    ``report_to`` if given."""
     metadata = registry.verify(window.version, contract_fingerprint=contract.fingerprint())
     profile = load_profile(registry, metadata.version)
     logged = read_log(log_path, contract)
@@ -113,10 +129,20 @@ def monitor(
     frame = conform(rows[requests.feature_names].reset_index(drop=True), requests)
     drift = []
     for feature in profile.features:
-        psi = feature.psi(frame[feature.name])
-        drift.append(FeatureDrift(feature.name, round(psi, 4), status(psi)))
+        values = frame[feature.name]
+        psi = feature.psi(values)
+        drift.append(
+            FeatureDrift(
+                feature.name,
+                round(psi, 4),
+                status(psi),
+                feature.labels(),
+                feature.shares,
+                [round(share, 6) for share in feature.shares_of(values)],
+            )
+        )
     counts = logged["model_version"].value_counts()
-    return MonitorReport(
+    report = MonitorReport(
         model_version=metadata.version,
         source=str(log_path),
         rows=len(frame),
@@ -127,6 +153,59 @@ def monitor(
         drift=drift,
         clipped=_clipped(rows["clipped"]),
     )
+    if report_to is None:
+        return report
+    profile_path = registry.path(metadata.version, PROFILE_FILE)
+    write_drift_report(report, report_to, profile_path)
+    return replace(report, drift_report=str(report_to))
+
+
+def write_drift_report(report: MonitorReport, path: Path, profile: Path) -> None:
+    """The report as Markdown at ``path``, its pictures in the folder beside it."""
+    from .pictures import distribution_chart, pictures_dir, psi_chart, save
+
+    folder = pictures_dir(path)
+    ranked = sorted(report.drift, key=lambda item: -item.psi)
+    save(
+        psi_chart([d.feature for d in ranked], [d.psi for d in ranked], [d.status for d in ranked]),
+        folder / "psi.png",
+    )
+    sections = []
+    for item in ranked:
+        name = f"feature-{_file_name(item.feature)}.png"
+        save(distribution_chart(item), folder / name)
+        sections.append(
+            f"### `{item.feature}`: PSI {item.psi:.3f}, {item.status}\n\n"
+            f"![{item.feature}: share of rows per bin, training data against recent inputs]"
+            f"({folder.name}/{name})"
+        )
+    verdict = report.render().splitlines()[-1]
+    rows = "\n".join(f"| `{d.feature}` | {d.psi:.3f} | {d.status} |" for d in ranked)
+    written = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    text = "\n\n".join(
+        [
+            f"# Drift report: {project_title()}, model {report.model_version}",
+            f"{report.rows} predictions logged from {report.first} to {report.last} "
+            f"(`{report.source}`), against the model's training data (`{profile}`). Population "
+            f"stability index (PSI): below {WATCH} stable, from {WATCH} watch, from {DRIFT} "
+            "drift.",
+            f"**{verdict}**",
+            f"![PSI of each feature, most drifted first]({folder.name}/psi.png)",
+            "| Feature | PSI | Status |\n| --- | ---: | --- |\n" + rows,
+            "## Each feature, most drifted first\n\nThe share of rows in each bin of the "
+            "training profile, the training data in grey and the recent inputs in blue. A "
+            "number's bins lie between the training data's deciles, each up to and including "
+            "its upper edge.",
+            *sections,
+            f"Written by the `monitor` command at {written}; run it again for a fresh one.",
+        ]
+    )
+    write_atomically(path, text + "\n")
+
+
+def _file_name(feature: str) -> str:
+    """A feature's name as a safe file name."""
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in feature)
 
 
 def _clipped(flags: pd.Series) -> int | None:

@@ -63,8 +63,12 @@ def load_params(path: Path, known: Iterable[str]) -> Params:
     return Params(params, record)
 
 
+def params_json(params: Params) -> str:
+    """The parameters file's text."""
+    tuning = None if params.tuning is None else params.tuning.model_dump(mode="json")
+    return json.dumps({"params": params.values, "tuning": tuning}, indent=2) + "\n"
+
+
 def save_params(path: Path, params: Params) -> None:
     """Write the parameters file atomically (a reader never sees half of it)."""
-    tuning = None if params.tuning is None else params.tuning.model_dump(mode="json")
-    text = json.dumps({"params": params.values, "tuning": tuning}, indent=2)
-    write_atomically(path, text + "\n")
+    write_atomically(path, params_json(params))

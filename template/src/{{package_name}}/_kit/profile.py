@@ -16,6 +16,7 @@ rows PSI is noisy (about bins / rows even without drift), so ``monitor`` needs a
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import dataclass, replace
 from typing import Any
@@ -64,6 +65,21 @@ class FeatureProfile:
             known = found.reindex(self.bins, fill_value=0).to_numpy()
             counts = np.append(known, found.sum() - known.sum())
         return np.append(counts, missing.sum())
+
+    def labels(self) -> list[str]:
+        """A short name for each bin, in the order of ``shares``."""
+        if self.kind != "numeric":
+            return [*map(str, self.bins), "other", "missing"]
+        edges = [f"{edge:.4g}" for edge in self.bins]
+        if not edges:
+            return ["any", "missing"]
+        inner = [f"{low} to {high}" for low, high in itertools.pairwise(edges)]
+        return [f"≤ {edges[0]}", *inner, f"> {edges[-1]}", "missing"]
+
+    def shares_of(self, values: pd.Series) -> list[float]:
+        """The share of ``values`` in each bin, in the order of ``shares``."""
+        counts = self.counts(values)
+        return [float(share) for share in counts / max(counts.sum(), 1)]
 
     def psi(self, values: pd.Series) -> float:
         """The population stability index of ``values`` against the training data."""

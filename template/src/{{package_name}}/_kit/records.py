@@ -96,6 +96,22 @@ class Tuning(Record):
     search_space: dict[str, str]
     data: DataRecord
     optuna: str
+    mlflow_run_id: str | None = None  # the search's parent run, when it was tracked
+
+
+class TrackedRun(Record):
+    """An MLflow run: the store it is in (no credentials), its experiment and its id."""
+
+    uri: str
+    experiment_id: str
+    run_id: str
+
+    @property
+    def url(self) -> str | None:
+        """The run's page on a tracking server; None for a local store (browse it with the UI)."""
+        if not self.uri.startswith(("http://", "https://")):
+            return None
+        return f"{self.uri.rstrip('/')}/#/experiments/{self.experiment_id}/runs/{self.run_id}"
 
 
 class Metadata(Record):
@@ -114,10 +130,32 @@ class Metadata(Record):
     git_commit: str | None = None
     template_version: str | None = None
     tuning: Tuning | None = None
+    mlflow: TrackedRun | None = None  # the training run, when it was tracked
 
     @property
     def beats_baseline(self) -> bool:
         return self.metrics.beats_baseline
+
+
+class CalibrationBin(Record):
+    """Holdout rows whose predicted probability fell in one tenth of [0, 1]."""
+
+    predicted: float  # their mean predicted probability
+    observed: float  # how often the event happened among them
+    rows: int
+
+
+class Holdout(Record):
+    """A model's holdout predictions, summarised for pictures (``models/vN/holdout.json``)."""
+
+    task: str
+    rows: int
+    labels: list[str] = []  # classes, in the confusion matrix's order
+    confusion: list[list[int]] = []  # rows: the actual class; columns: the predicted one
+    calibration: list[CalibrationBin] = []
+    calibration_of: str | None = None  # what the probability is of
+    actual: list[float] = []
+    predicted: list[float] = []
 
 
 def problem(error: ValidationError, within: str = "") -> str:

@@ -10,7 +10,7 @@ relative to the working directory (the project root) unless absolute.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import (
@@ -54,8 +54,15 @@ class Settings(BaseSettings):
     max_batch: int = Field(1000, gt=0)  # rows per batch request
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
+    # MLflow tracking of tune and train (tracking.py): "warn" when the store cannot be reached,
+    # "require" to fail instead, "off" to never track. MLFLOW_TRACKING_URI wins over the URI.
+    tracking: Literal["warn", "require", "off"] = "warn"
+    tracking_uri: str = "sqlite:///mlruns.db"
+    tracking_artifacts: Path = Path("mlartifacts")  # the local store's artifacts
+    # monitor's drift report, pictures in the folder beside it (drift/); empty writes none.
+    drift_report: Path | None = Path("reports/drift.md")
 
-    @field_validator("predictions_log", mode="before")
+    @field_validator("predictions_log", "drift_report", mode="before")
     @classmethod
     def _empty_is_off(cls, value: Any) -> Any:
         return None if value == "" else value

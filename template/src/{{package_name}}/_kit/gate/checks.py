@@ -120,7 +120,7 @@ CHECKS = (
     Check(
         "MVP014",
         "MODEL_CARD.md describes the current model",
-        "run the `model-card` command and commit MODEL_CARD.md",
+        "run the `model-card` command and commit MODEL_CARD.md with model_card/",
         "mvp014-model-card",
         model.model_card,
     ),

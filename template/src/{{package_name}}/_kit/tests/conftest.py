@@ -4,7 +4,8 @@ Kit tests hold for any valid contract and any model in ``model.py``: they never 
 setting or the example file. Rows come from ``samples.sample_frame`` (valid by construction,
 with a learnable target), and columns of a kind come from the helpers below, which skip a test
 whose contract has no such column. Tests never read or write the project's own params.json,
-models/ or logs/: every fixture points the settings at a temporary folder.
+models/, logs/ or MLflow store: every fixture points the settings at a temporary folder, and
+tracking is off unless a test turns it on.
 """
 
 from __future__ import annotations
@@ -66,6 +67,15 @@ def _remove_sample_data() -> Iterator[None]:
     for path in _SAMPLE_DATA:
         path.unlink(missing_ok=True)
         path.parent.rmdir()
+
+
+@pytest.fixture(autouse=True)
+def _no_tracking(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Commands run by tests never log to your MLflow store or to a team server
+    (``MLFLOW_TRACKING_URI``): tracking is off unless a test turns it on."""
+    monkeypatch.setenv(f"{ENV_PREFIX}TRACKING", "off")
+    for name in ("MLFLOW_TRACKING_URI", "MLFLOW_EXPERIMENT_NAME"):
+        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture(scope="session")

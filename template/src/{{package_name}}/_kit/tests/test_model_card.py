@@ -1,18 +1,23 @@
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
 import pytest
 
 from ..contract import Contract
+from ..holdout import HOLDOUT_FILE, load_holdout
 from ..model_card import ModelCardError, build_card, check_card, write_card
 from ..records import Tuning
 from ..registry import Registry
 from ..settings import Settings
+from ..tasks import CLASSIFICATION
 from ..train import train
 
 ACCEPTED = '[[acceptance]]\nby = "Ana Lopez"\ndate = 2026-03-02\nmodel_version = "v1"\n'
+PNG = b"\x89PNG\r\n\x1a\n"
+IMAGE = re.compile(r"!\[[^\]]+\]\(([^)]+)\)")
 
 
 @pytest.fixture
@@ -97,3 +102,53 @@ def test_a_broken_acceptance_record_is_a_one_line_error(
     acceptance.write_text("[[acceptance]\n", encoding="utf-8")
     with pytest.raises(ModelCardError, match="cannot read the acceptance record"):
         build_card(registry, contract, acceptance)
+
+
+def test_the_card_shows_pictures_drawn_beside_it(
+    tmp_path: Path, registry: Registry, contract: Contract
+) -> None:
+    path = tmp_path / "MODEL_CARD.md"
+    card = build_card(registry, contract, tmp_path / "ACCEPTANCE.toml", path)
+    write_card(card, path)
+    shown = IMAGE.findall(path.read_text(encoding="utf-8"))
+    assert len(shown) >= 2
+    for link in shown:
+        picture = path.parent / link
+        assert picture.parent == tmp_path / "model_card"
+        assert picture.read_bytes().startswith(PNG)
+        assert picture.stat().st_size > 5_000, f"{link} is too small to show anything"
+    names = [Path(link).name for link in shown]
+    assert names[0] == "performance.png"
+    holdout = load_holdout(registry, "v1")
+    assert holdout is not None
+    if holdout.task == CLASSIFICATION:
+        assert "confusion_matrix.png" in names
+        assert ("calibration.png" in names) == bool(holdout.calibration)
+    else:
+        assert {"predicted_vs_actual.png", "residuals.png"} <= set(names)
+    assert sorted(p.name for p in (tmp_path / "model_card").iterdir()) == sorted(names)
+    assert check_card(card, path).up_to_date
+
+
+def test_a_missing_picture_makes_the_card_stale(
+    tmp_path: Path, registry: Registry, contract: Contract
+) -> None:
+    path = tmp_path / "MODEL_CARD.md"
+    card = build_card(registry, contract, tmp_path / "ACCEPTANCE.toml", path)
+    write_card(card, path)
+    (tmp_path / "model_card" / "performance.png").unlink()
+    check = check_card(card, path)
+    assert not check.up_to_date
+    assert check.problem == (
+        f"{path} shows pictures that are missing from {tmp_path / 'model_card'}/: "
+        "performance.png: run the model-card command"
+    )
+
+
+def test_a_model_without_a_holdout_record_still_gets_its_metrics_picture(
+    tmp_path: Path, registry: Registry, contract: Contract
+) -> None:
+    (registry.root / "v1" / HOLDOUT_FILE).unlink()  # trained before holdout records
+    card = build_card(registry, contract, tmp_path / "ACCEPTANCE.toml")
+    assert [picture.name for picture in card.pictures] == ["performance.png"]
+    assert IMAGE.findall(card.text) == ["model_card/performance.png"]

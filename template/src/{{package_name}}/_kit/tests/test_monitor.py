@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -84,6 +85,41 @@ def test_shifted_data_is_reported_as_drift(
     drift = {item["feature"]: item for item in as_json["drift"]}
     assert drift[name]["status"] == "drift"
     assert drift[name]["psi"] > as_json["thresholds"]["drift"]
+
+
+def test_a_drift_report_shows_each_feature_and_the_shift(
+    tmp_path: Path,
+    registry: Registry,
+    contract: Contract,
+    sample_rows: pd.DataFrame,
+    bounded: tuple[Column, str],
+) -> None:
+    column, bound = bounded
+    name = column.name
+    rows = _sample(sample_rows, contract, 500, seed=2)
+    shifted = [{**row, name: _toward(column, bound, row[name])} for row in rows]
+    path = tmp_path / "reports" / "drift.md"
+    report = monitor(
+        registry, contract, _log(tmp_path / "predictions.jsonl", shifted), report_to=path
+    )
+    assert report.drift_report == str(path)
+    assert f"drift report with pictures: {path}" in report.render()
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("# Drift report: ")
+    links = re.findall(r"!\[[^\]]+\]\(([^)]+)\)", text)
+    assert links[0] == "drift/psi.png"
+    assert links[1] == f"drift/feature-{name}.png", "the most drifted feature comes first"
+    assert len(links) == len(contract.feature_names) + 1
+    for link in links:
+        picture = path.parent / link
+        assert picture.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+        assert picture.stat().st_size > 5_000
+    drift = {item.feature: item for item in report.drift}
+    assert f"| `{name}` | {drift[name].psi:.3f} | drift |" in text
+    # What the feature's picture draws: its recent shares moved away from the training ones.
+    moved = sum(abs(r - t) for r, t in zip(drift[name].recent, drift[name].training, strict=True))
+    assert moved / 2 > 0.3, "at least 30% of the rows changed bins"
+    assert len(drift[name].bins) == len(drift[name].recent) == len(drift[name].training)
 
 
 def test_requests_that_break_the_contract_fail(

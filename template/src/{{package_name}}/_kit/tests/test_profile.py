@@ -37,6 +37,9 @@ def test_each_feature_has_bins_that_share_out_every_row(
             assert feature.kind == "categorical"
             assert feature.bins == list(column.allowed or ("False", "True"))
             assert len(feature.shares) == len(feature.bins) + 2, "values, other values, missing"
+        assert len(feature.labels()) == len(feature.shares), "a name for each bin, to draw it"
+        assert feature.labels()[-1] == "missing"
+        assert feature.shares_of(sample_rows[column.name]) == pytest.approx(feature.shares)
 
 
 def test_missing_values_have_a_bin_of_their_own(

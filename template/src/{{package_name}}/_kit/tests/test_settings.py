@@ -50,6 +50,10 @@ def test_environment_overrides_each_setting(monkeypatch: pytest.MonkeyPatch) -> 
         "MAX_BATCH": "10",
         "HOST": "0.0.0.0",
         "PORT": "9000",
+        "TRACKING": "require",
+        "TRACKING_URI": "http://127.0.0.1:5000",
+        "TRACKING_ARTIFACTS": "/srv/mlartifacts",
+        "DRIFT_REPORT": "/srv/reports/drift.md",
     }
     for name, value in env.items():
         monkeypatch.setenv(f"{ENV_PREFIX}{name}", value)
@@ -66,6 +70,10 @@ def test_environment_overrides_each_setting(monkeypatch: pytest.MonkeyPatch) -> 
         "max_batch": 10,
         "host": "0.0.0.0",
         "port": 9000,
+        "tracking": "require",
+        "tracking_uri": "http://127.0.0.1:5000",
+        "tracking_artifacts": Path("/srv/mlartifacts"),
+        "drift_report": Path("/srv/reports/drift.md"),
     }
 
 
@@ -99,8 +107,9 @@ def test_code_beats_the_environment_which_beats_pyproject(
 def test_an_empty_predictions_log_setting_turns_the_log_off(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _pyproject(tmp_path, 'predictions_log = ""\n')
+    _pyproject(tmp_path, 'predictions_log = ""\ndrift_report = ""\n')
     assert Settings.load().predictions_log is None
+    assert Settings.load().drift_report is None
     monkeypatch.setenv(f"{ENV_PREFIX}PREDICTIONS_LOG", "")
     (tmp_path / "pyproject.toml").unlink()
     assert Settings.load().predictions_log is None
@@ -114,6 +123,7 @@ def test_an_empty_predictions_log_setting_turns_the_log_off(
         ("PREDICTIONS_LOG_MAX_MB", "0", "greater than 0"),
         ("TUNE_TRIALS", "-1", "greater than 0"),
         ("PORT", "70000", "less than or equal to 65535"),
+        ("TRACKING", "sometimes", "'warn', 'require' or 'off'"),
     ],
 )
 def test_unusable_environment_values_are_one_line_errors_naming_the_setting(
