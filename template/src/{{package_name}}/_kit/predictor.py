@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -41,7 +41,9 @@ class Prediction:
 
     value: Any
     probabilities: dict[str, float] | None = None
-    clipped: bool = False  # a number moved into the target's contract range (regression)
+    # A number moved into the target's contract range (regression); not part of the answer, so
+    # the service's predictions equal the pickle's.
+    clipped: bool = field(default=False, compare=False)
 
 
 class PredictionInputError(ProjectError):
