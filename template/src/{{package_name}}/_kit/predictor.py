@@ -29,7 +29,7 @@ from .errors import ProjectError
 from .records import Metadata
 from .registry import Registry
 from .schema import row_model
-from .scoring import Columns, compile_pipeline
+from .scoring import CannotCompileError, Columns, CompiledPipeline, compile_pipeline, verify
 
 log = logging.getLogger(__name__)
 DEFAULT_BATCH = 1000  # rows per request; the service refuses larger batches
@@ -74,13 +74,29 @@ class LocalPredictor:
         self.model, self.metadata, self.contract = model, metadata, contract
         self.model_version = metadata.version
         self._row = row_model(contract)
-        self._compiled = compile_pipeline(model)
         classes = getattr(model, "classes_", None)  # a regressor has none
         self._labels = None if classes is None else [str(label) for label in classes]
-        if self._compiled is None:
-            log.warning(
-                "model %s is scored by its pipeline (slower): see scoring.py", self.model_version
-            )
+        self.scorer = self._compile()  # None: the pipeline scores every row
+
+    def _compile(self) -> CompiledPipeline | None:
+        """The pipeline compiled (scoring.py) and checked against itself, or None, with one
+        warning saying why: every request then costs milliseconds."""
+        try:
+            scorer = compile_pipeline(self.model, self.contract)
+        except CannotCompileError as exc:
+            problem = str(exc)
+        else:
+            problem = verify(scorer, self.contract, self._pipeline_score)
+            if problem is None:
+                return scorer
+            problem = f"compiled, it answered otherwise ({problem})"
+        log.warning(
+            "model %s is scored by its scikit-learn pipeline, milliseconds per request: %s "
+            "(scoring.py lists the models it compiles)",
+            self.model_version,
+            problem,
+        )
+        return None
 
     @classmethod
     def from_registry(
@@ -114,10 +130,7 @@ class LocalPredictor:
 
     def predict_columns(self, columns: Columns) -> list[Prediction]:
         """Columns of checked values (a validated table): one prediction per row."""
-        if self._compiled is not None:
-            values, probabilities = self._compiled.score(columns)
-        else:
-            values, probabilities = self._pipeline_score(columns)
+        values, probabilities = self._score(columns)
         if probabilities is None or self._labels is None:
             raw = np.asarray(values, dtype=float)
             served = clip_to_target(raw, self.contract)
@@ -129,6 +142,15 @@ class LocalPredictor:
             Prediction(str(value), dict(zip(self._labels, row.tolist(), strict=True)))
             for value, row in zip(values, probabilities, strict=True)
         ]
+
+    def _score(self, columns: Columns) -> tuple[Any, Any]:
+        """Labels and probabilities (a classifier), or numbers and None."""
+        scores = None if self.scorer is None else self.scorer.score(columns)
+        if scores is None:  # not compiled, or rows only the pipeline answers (or refuses)
+            return self._pipeline_score(columns)
+        if self._labels is None:
+            return scores[:, 0], None
+        return self.model.classes_[scores.argmax(axis=1)], scores
 
     def _pipeline_score(self, columns: Columns) -> tuple[Any, Any]:
         frame = conform(
