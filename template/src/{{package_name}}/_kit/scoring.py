@@ -74,6 +74,7 @@ from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from sklearn.utils.extmath import softmax
 
 from .contract import Contract
+from .errors import ProjectError
 from .samples import sample_frame
 
 Columns = Mapping[str, Sequence[Any] | pd.Series]
@@ -90,11 +91,12 @@ NUMBER, CATEGORY = "number", "category"
 _MISSING = object()  # the key of a missing value among an encoder's categories
 
 
-class CannotCompileError(Exception):
-    """A pipeline the fast path cannot compute; the message names the part."""
+class CannotCompileError(ProjectError):
+    """A pipeline the fast path cannot compute; the message names the part. The predictor
+    catches it and serves the pipeline."""
 
 
-class _RefusedError(Exception):
+class _RefusedError(ProjectError):
     """A row the compiled features cannot take (an unknown category the encoder refuses)."""
 
 
