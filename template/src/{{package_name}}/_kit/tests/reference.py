@@ -1,6 +1,6 @@
 """A reference pipeline owned by the kit's tests, independent of your features.py and model.py.
 
-Tests of machinery that needs a particular model (scoring's fast path for linear pipelines,
+Tests of machinery that needs a particular model (the compiled scoring of a linear pipeline,
 exact probability comparisons, a model that must beat the baseline) use this one: the features
 the template starts with and a linear model for the contract's task.
 """
