@@ -96,8 +96,11 @@ def _data_commands(commands: argparse._SubParsersAction) -> None:
     validate = _command(
         commands, "validate", run_validate, "Check a data file against the data contract."
     )
-    validate.add_argument("path", nargs="?", help="a .csv or .parquet file; default: settings")
+    validate.add_argument(
+        "path", nargs="?", help="a .csv or .parquet file (or folder, on Spark); default: settings"
+    )
     validate.add_argument("--format", choices=["text", "json"], default="text")
+    _engine(validate)
 
     baseline = _command(
         commands, "baseline", run_baseline, "Fit the baseline and score it on the holdout."
@@ -140,6 +143,7 @@ def _model_commands(commands: argparse._SubParsersAction, settings: Settings) ->
         "(default: refuse the whole file if any row breaks the contract)",
     )
     predict.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+    _engine(predict)
 
     serve = _command(commands, "serve", run_serve, "Serve the current model over HTTP.")
     serve.add_argument("--host", default=settings.host, help="address (default: %(default)s)")
@@ -168,6 +172,16 @@ def _operations_commands(commands: argparse._SubParsersAction, settings: Setting
     monitor.add_argument("--log", help="prediction log (default: settings)")
     monitor.add_argument("--format", choices=["text", "json"], default="text")
 
+    profile = _command(
+        commands,
+        "profile",
+        run_profile,
+        "Recompute a model's training profile, what monitor compares with, from a data file.",
+    )
+    profile.add_argument("path", nargs="?", help="the training data; default: settings")
+    profile.add_argument("--model", help="registered version (default: the current one)")
+    _engine(profile)
+
     card = _command(
         commands, "model-card", run_model_card, "Write MODEL_CARD.md for the current model."
     )
@@ -188,6 +202,15 @@ def _command(
     parser = commands.add_parser(name, help=summary, description=summary)
     parser.set_defaults(handler=handler)
     return parser
+
+
+def _engine(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--engine",
+        choices=["pandas", "spark"],
+        default="pandas",
+        help="pandas in this process (default), or Spark (docs/spark.md)",
+    )
 
 
 def _positive(kind: Callable[[str], Any]) -> Callable[[str], Any]:
@@ -237,7 +260,13 @@ def run_validate(args: argparse.Namespace, settings: Settings) -> int:
 
     contract = load_contract()
     path = args.path or settings.data
-    report = validate_frame(load_table(path, contract), contract, source=str(path))
+    if args.engine == "spark":
+        from .spark import spark_session, validate_path
+
+        with spark_session(settings.spark_master):
+            report = validate_path(path, contract)
+    else:
+        report = validate_frame(load_table(path, contract), contract, source=str(path))
     print(report.to_json() if args.format == "json" else report.render())
     return EXIT_OK if report.success else EXIT_FAILED
 
@@ -323,9 +352,14 @@ def run_predict(args: argparse.Namespace, settings: Settings) -> int:
     from .predictor import LocalPredictor
 
     predictor = LocalPredictor.from_registry(settings.models_dir, args.model, load_contract())
-    result = predict_file(
-        args.input, args.output, predictor, rejects=args.rejects, overwrite=args.overwrite
-    )
+    outputs = {"rejects": args.rejects, "overwrite": args.overwrite}
+    if args.engine == "spark":
+        from .spark import predict_path, spark_session
+
+        with spark_session(settings.spark_master):
+            result = predict_path(args.input, args.output, predictor, **outputs)
+    else:
+        result = predict_file(args.input, args.output, predictor, **outputs)
     print(f"wrote {result.predicted} predictions to {args.output}")
     if args.rejects is not None:
         print(f"wrote {result.rejected} rows that break the contract to {args.rejects}")
@@ -389,6 +423,27 @@ def run_monitor(args: argparse.Namespace, settings: Settings) -> int:
     report = monitor(registry, contract, Path(log_path), window, settings.drift_report)
     print(report.to_json() if args.format == "json" else report.render())
     return EXIT_OK if report.success else EXIT_FAILED
+
+
+def run_profile(args: argparse.Namespace, settings: Settings) -> int:
+    from .contract import load_contract
+    from .profile import PROFILE_FILE, build_profile
+    from .registry import Registry, write_atomically
+    from .validation import load_valid
+
+    contract, path = load_contract(), args.path or settings.data
+    registry = Registry(settings.models_dir)
+    version = registry.verify(args.model, contract_fingerprint=contract.fingerprint()).version
+    if args.engine == "spark":
+        from .spark import profile_path, spark_session
+
+        with spark_session(settings.spark_master):
+            profile = profile_path(path, contract)
+    else:
+        profile = build_profile(load_valid(path, contract), contract)
+    write_atomically(registry.path(version, PROFILE_FILE), profile.to_json())
+    print(f"wrote the profile of {profile.rows} rows of {path} for model {version}")
+    return EXIT_OK
 
 
 def run_model_card(args: argparse.Namespace, settings: Settings) -> int:

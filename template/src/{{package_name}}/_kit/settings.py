@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     max_batch: int = Field(1000, gt=0)  # rows per batch request
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
+    # Where --engine spark runs (spark/session.py): local[*] on this machine, a cluster's master
+    # URL (spark://host:7077, yarn, k8s://...), or a Spark Connect server (sc://host:15002).
+    spark_master: str = Field("local[*]", min_length=1)
     # MLflow tracking of tune and train (tracking.py): "warn" when the store cannot be reached,
     # "require" to fail instead, "off" to never track. MLFLOW_TRACKING_URI wins over the URI.
     tracking: Literal["warn", "require", "off"] = "warn"

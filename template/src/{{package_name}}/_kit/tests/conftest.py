@@ -57,8 +57,12 @@ def sample_data() -> Path:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Record each run's outcome for the gate (MVP005, MVP016): ``evidence.py``."""
+    """Record each run's outcome for the gate (MVP005, MVP016): ``evidence.py``. Register the
+    kit's markers here, since pyproject.toml is yours."""
     config.pluginmanager.register(evidence.Recorder(config.rootpath), "proto-to-mvp-evidence")
+    config.addinivalue_line(
+        "markers", "spark: the Spark engine (uv sync --extra spark); deselect: -m 'not spark'"
+    )
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -34,6 +34,7 @@ def test_defaults_apply_when_nothing_is_set() -> None:
     assert (settings.seed, settings.test_size) == (42, 0.2)
     assert settings.predictions_log == Path("logs/predictions.jsonl")
     assert (settings.host, settings.port) == ("127.0.0.1", 8000)
+    assert settings.spark_master == "local[*]", "Spark on this machine"
 
 
 def test_environment_overrides_each_setting(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -50,6 +51,7 @@ def test_environment_overrides_each_setting(monkeypatch: pytest.MonkeyPatch) -> 
         "MAX_BATCH": "10",
         "HOST": "0.0.0.0",
         "PORT": "9000",
+        "SPARK_MASTER": "sc://spark.internal:15002",
         "TRACKING": "require",
         "TRACKING_URI": "http://127.0.0.1:5000",
         "TRACKING_ARTIFACTS": "/srv/mlartifacts",
@@ -70,6 +72,7 @@ def test_environment_overrides_each_setting(monkeypatch: pytest.MonkeyPatch) -> 
         "max_batch": 10,
         "host": "0.0.0.0",
         "port": 9000,
+        "spark_master": "sc://spark.internal:15002",
         "tracking": "require",
         "tracking_uri": "http://127.0.0.1:5000",
         "tracking_artifacts": Path("/srv/mlartifacts"),
