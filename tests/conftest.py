@@ -53,12 +53,14 @@ def project(request: pytest.FixtureRequest, projects: Projects) -> Path:
 def scratch_project(projects: Projects) -> Iterator[Path]:
     """The default project, for tests that break it on purpose; they may commit.
 
-    Afterwards it is reset to the commit it had, untracked files are removed, and so is the
-    model registry (git ignores it, so `git clean` would leave it).
+    Afterwards it is reset to the commit it had, untracked files are removed, and so are the
+    model registry and the tracking store (git ignores them, so `git clean` would leave them).
     """
     project = projects.get("default")
     start = run(["git", "rev-parse", "HEAD"], project).stdout.strip()
     yield project
-    shutil.rmtree(project / "models", ignore_errors=True)
+    for folder in ("models", "mlartifacts"):
+        shutil.rmtree(project / folder, ignore_errors=True)
+    (project / "mlruns.db").unlink(missing_ok=True)
     run(["git", "reset", "-q", "--hard", start], project)
     run(["git", "clean", "-q", "-fd"], project)

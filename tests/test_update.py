@@ -276,7 +276,7 @@ def _kind(name: str) -> str:
     for kind, suffixes in (("python", (".py",)), ("toml", (".toml",)), ("yaml", (".yml", ".yaml"))):
         if name.endswith(suffixes):
             return kind
-    if name in HASH_COMMENTS:
+    if name in HASH_COMMENTS or name.endswith(".properties"):
         return "lines"
     raise AssertionError(f"{name}: teach tests/test_update.py how to change this kind of file")
 
