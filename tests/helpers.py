@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import tarfile
@@ -102,6 +103,17 @@ def run(
             f"--- stdout ---\n{result.stdout[-6000:]}\n--- stderr ---\n{result.stderr[-6000:]}"
         )
     return result
+
+
+def ci_tests(project: Path) -> list[str]:
+    """The generated CI workflow's test command (the whole suite with coverage), as arguments."""
+    workflow = yaml.safe_load((project / ".github/workflows/ci.yml").read_text(encoding="utf-8"))
+    (command,) = [
+        step["run"]
+        for step in workflow["jobs"]["checks"]["steps"]
+        if " pytest" in step.get("run", "")
+    ]
+    return shlex.split(command)
 
 
 def find_python(version: str) -> str | None:

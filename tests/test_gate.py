@@ -19,7 +19,15 @@ from typing import TYPE_CHECKING, Any
 import copier
 import pytest
 import yaml
-from helpers import REPO_ROOT, git_commit_all, make_template_repo, render, run, text_files
+from helpers import (
+    REPO_ROOT,
+    ci_tests,
+    git_commit_all,
+    make_template_repo,
+    render,
+    run,
+    text_files,
+)
 
 if TYPE_CHECKING:
     from conftest import Projects
@@ -440,7 +448,8 @@ def gate_project(scratch_project: Path) -> Path:
 
 
 def _pytest(project: Path) -> None:
-    run(["uv", "run", "--no-sync", "pytest", "-q", "-p", "no:cacheprovider"], project, check=False)
+    """The whole suite with coverage, as CI runs it: the evidence the gate trusts."""
+    run([*ci_tests(project), "-q", "-p", "no:cacheprovider"], project, check=False)
 
 
 def _cli(project: Path, *args: str) -> None:
@@ -585,7 +594,7 @@ def test_dropped_coverage_fails_mvp005(gate_project: Path) -> None:
 def test_missing_coverage_data_says_run_pytest_first(gate_project: Path) -> None:
     _, report = _check_json(gate_project, "MVP005")
     assert _by_id(report)["MVP005"]["details"] == [
-        "no coverage to trust: no record of a test run: run `uv run pytest` first"
+        'no coverage to trust: no record of a whole test run: run `uv run pytest -m "" --cov` first'
     ]
 
 

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-from helpers import find_python, render, run
+from helpers import ci_tests, find_python, render, run
 
 pytestmark = pytest.mark.slow
 
@@ -28,8 +28,11 @@ def test_ruff_format_changes_nothing(project: Path) -> None:
     _uv(project, "ruff", "format", "--check", "--diff", ".")
 
 
-def test_project_tests_pass_with_coverage(project: Path) -> None:
-    result = _uv(project, "pytest", "-q", "-p", "no:cacheprovider")
+def test_ci_runs_the_whole_suite_with_coverage_and_it_passes(project: Path) -> None:
+    command = ci_tests(project)
+    assert command[:4] == ["uv", "run", "--no-sync", "pytest"], command
+    assert {"-m", "", "--cov"} <= set(command), "CI runs the slow tests too, with coverage"
+    result = run([*command, "-q", "-p", "no:cacheprovider"], project)
     summary = result.stdout.strip().splitlines()[-1]
     assert re.search(r"\d+ passed", summary), summary
     # Skips are allowed: a kit test skips, saying why, what the contract cannot exercise.

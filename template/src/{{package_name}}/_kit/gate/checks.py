@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from .. import evidence
 from ..errors import ProjectError
 from . import acceptance, data, kit, model, prototypes, source, standards
 from .findings import FAIL, Finding, failed
@@ -135,7 +136,7 @@ CHECKS = (
     Check(
         "MVP016",
         "the whole test suite passes on the current tree",
-        "run `uv run pytest` and make it pass; the gate trusts only that run",
+        f"run `{evidence.WHOLE_RUN}` and make it pass; the gate trusts only that run",
         "mvp016-tests-pass",
         standards.tests_pass,
     ),

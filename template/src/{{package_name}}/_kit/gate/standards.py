@@ -46,7 +46,9 @@ def coverage(project: Project) -> Finding:
     data = project.root / COVERAGE_DATA
     found = evidence.read(project.root)
     if not data.is_file() or found is None or data.stat().st_mtime < found.started:
-        return failed(f"no coverage data ({data.name}) from the last run: run `uv run pytest`")
+        return failed(
+            f"no coverage data ({data.name}) from the last run: run `{evidence.WHOLE_RUN}`"
+        )
     import coverage as coverage_py  # a dev dependency; only this check needs it
 
     measured = coverage_py.Coverage(

@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pandas as pd
@@ -56,13 +57,54 @@ def sample_data() -> Path:
     return _SAMPLE_DATA[0]
 
 
+# Fixtures that start a real server: a test using one is slow.
+SERVER_FIXTURES = {"service_url", "serve"}
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Record each run's outcome for the gate (MVP005, MVP016): ``evidence.py``. Register the
-    kit's markers here, since pyproject.toml is yours."""
+    kit's markers here, since pyproject.toml is yours. A plain ``pytest`` runs the fast loop."""
     config.pluginmanager.register(evidence.Recorder(config.rootpath), "proto-to-mvp-evidence")
+    config.addinivalue_line(
+        "markers",
+        "slow: real processes and servers, searches, MLflow, pictures, Spark; a plain `pytest` "
+        'leaves them out, `pytest -m ""` runs everything (CI does), `pytest -m slow` only them',
+    )
     config.addinivalue_line(
         "markers", "spark: the Spark engine (uv sync --extra spark); deselect: -m 'not spark'"
     )
+    if not _chosen(config):
+        config.option.markexpr = "not slow"
+
+
+def _chosen(config: pytest.Config) -> bool:
+    """Whether the run names its tests: paths, or ``-m`` (command line, PYTEST_ADDOPTS, addopts).
+    A plain ``pytest`` is the fast loop."""
+    if config.args_source.name == "ARGS":
+        return True
+    given = [*config.invocation_params.args, *config.getini("addopts")]
+    given += os.environ.get("PYTEST_ADDOPTS", "").split()
+    return any(arg == "-m" or (arg.startswith("-m") and arg[2:3] != "-") for arg in given)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that start a server, and Spark's, are slow without saying so."""
+    for item in items:
+        if SERVER_FIXTURES & set(getattr(item, "fixturenames", ())) or item.get_closest_marker(
+            "spark"
+        ):
+            item.add_marker(pytest.mark.slow)
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    deselected = terminalreporter.stats.get("deselected", [])
+    left_out = sum(1 for item in deselected if item.get_closest_marker("slow"))
+    if left_out and not _chosen(config):
+        terminalreporter.write_line(
+            f"the fast loop: {left_out} slow tests left out; everything, as CI runs it: "
+            f"{evidence.WHOLE_RUN}"
+        )
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -440,6 +440,7 @@ def test_serve_runs_uvicorn_on_localhost_by_default(
     assert (calls[1]["host"], calls[1]["port"]) == ("0.0.0.0", 9000)
 
 
+@pytest.mark.slow  # a search and pictures
 def test_tune_then_train_then_the_model_card(
     models_env: Path,
     tmp_path: Path,
@@ -492,6 +493,7 @@ def drifted(
     return column.name, [{**row, column.name: getattr(column, bound)} for row in rows]
 
 
+@pytest.mark.slow  # pictures
 def test_monitor_exit_codes(
     models_env: Path,
     trained_models: Path,
@@ -519,6 +521,7 @@ def test_monitor_exit_codes(
     assert "PREDICTIONS_LOG is empty" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # a new process
 def test_a_reader_that_stops_early_ends_the_command_quietly() -> None:
     """`validate | head`: a closed pipe is no traceback."""
     chatty = (

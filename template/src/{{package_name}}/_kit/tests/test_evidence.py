@@ -29,7 +29,9 @@ def _finish(root: Path, *, status: int = 0, failed: int = 0, source: str = "TEST
 
 
 def test_a_passing_whole_run_is_evidence_for_the_tree_as_it_is(root: Path) -> None:
-    assert evidence.problem(root) == "no record of a test run: run `uv run pytest` first"
+    assert (
+        evidence.problem(root) == f"no record of a whole test run: run `{evidence.WHOLE_RUN}` first"
+    )
     _finish(root)
     assert evidence.problem(root) is None
     (root / "README.md").write_text("# other\n", encoding="utf-8")

@@ -61,6 +61,7 @@ def test_the_card_shows_the_tuning_record_and_the_acceptance(
     assert "| Ana Lopez | 2026-03-02 | Pilot \\| phase one |" in text
 
 
+@pytest.mark.slow  # pictures
 def test_check_finds_a_missing_current_or_stale_card(
     tmp_path: Path, registry: Registry, contract: Contract
 ) -> None:
@@ -81,6 +82,7 @@ def test_check_finds_a_missing_current_or_stale_card(
     assert "has no model-card stamp" in str(check_card(card, path).problem)
 
 
+@pytest.mark.slow  # pictures
 def test_a_card_for_an_older_version_is_stale(
     tmp_path: Path, registry: Registry, contract: Contract, settings: Settings
 ) -> None:
@@ -104,6 +106,7 @@ def test_a_broken_acceptance_record_is_a_one_line_error(
         build_card(registry, contract, acceptance)
 
 
+@pytest.mark.slow  # pictures
 def test_the_card_shows_pictures_drawn_beside_it(
     tmp_path: Path, registry: Registry, contract: Contract
 ) -> None:
@@ -130,6 +133,7 @@ def test_the_card_shows_pictures_drawn_beside_it(
     assert check_card(card, path).up_to_date
 
 
+@pytest.mark.slow  # pictures
 def test_a_missing_picture_makes_the_card_stale(
     tmp_path: Path, registry: Registry, contract: Contract
 ) -> None:

@@ -87,6 +87,7 @@ def test_shifted_data_is_reported_as_drift(
     assert drift[name]["psi"] > as_json["thresholds"]["drift"]
 
 
+@pytest.mark.slow  # pictures
 def test_a_drift_report_shows_each_feature_and_the_shift(
     tmp_path: Path,
     registry: Registry,

@@ -49,7 +49,7 @@ def rows(_sample_rows: pd.DataFrame, contract: Contract) -> list[dict[str, Any]]
     return request_rows(_sample_rows.head(50), contract)
 
 
-@pytest.fixture(params=["local", "http"])
+@pytest.fixture(params=["local", pytest.param("http", marks=pytest.mark.slow)])  # a real server
 def predictor(request: pytest.FixtureRequest, trained_models: Path) -> Iterator[Predictor]:
     if request.param == "local":
         yield LocalPredictor.from_registry(trained_models)

@@ -207,6 +207,7 @@ def test_batch_model_bounds_the_number_of_rows(contract: Contract, good: dict[st
             batch.model_validate({"rows": rows})
 
 
+@pytest.mark.slow  # a new interpreter
 def test_request_models_do_not_import_great_expectations() -> None:
     kit = __package__.rpartition(".")[0]
     code = (

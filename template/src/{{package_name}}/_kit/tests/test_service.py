@@ -255,6 +255,7 @@ def test_without_a_model_the_service_starts_but_is_not_ready(
     assert predict.status_code == 503
 
 
+@pytest.mark.slow  # a new interpreter
 def test_the_service_does_not_import_great_expectations() -> None:
     code = (
         f"import sys; from {create_app.__module__} import create_app; create_app(); "

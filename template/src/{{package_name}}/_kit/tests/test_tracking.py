@@ -23,6 +23,8 @@ from ..settings import ENV_PREFIX
 from ..tracking import Tracker, shown_uri
 from .conftest import settings_in
 
+pytestmark = pytest.mark.slow  # MLflow
+
 TRIALS = 4
 
 

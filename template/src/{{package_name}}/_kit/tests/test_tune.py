@@ -13,6 +13,8 @@ from ..settings import Settings
 from ..tune import tune
 from ..user import model_spec
 
+pytestmark = pytest.mark.slow  # searches
+
 
 def _searched(contract: Contract) -> set[str]:
     """The names model.py's search_space draws (each has a default)."""
