@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import git_commit_all, render, run, snapshot_template
+from helpers import ci_tests, git_commit_all, render, run, snapshot_template
 
 # The projects the slow layer drives for real (the render matrix covers every answer statically).
 PROJECT_VARIANTS: dict[str, dict[str, str]] = {
@@ -24,8 +25,27 @@ def template_src(tmp_path_factory: pytest.TempPathFactory) -> Path:
 class Projects:
     """Generated projects, rendered, synced with uv and committed once per session."""
 
+    # What a whole run of a project's tests leaves for its gate (MVP005, MVP016).
+    EVIDENCE = (".coverage", ".pytest_cache/proto-to-mvp-evidence.json")
+
     def __init__(self, src: Path, base: Path) -> None:
         self._src, self._base, self._made = src, base, {}
+        self._runs: dict[str, tuple[subprocess.CompletedProcess[str], dict[str, bytes]]] = {}
+
+    def whole_run(self, variant: str) -> subprocess.CompletedProcess[str]:
+        """The project's CI test command (whole suite, coverage), run once per session."""
+        if variant not in self._runs:
+            project = self.get(variant)
+            result = run([*ci_tests(project), "-q", "-p", "no:cacheprovider"], project, check=False)
+            left = {name: (project / name).read_bytes() for name in self.EVIDENCE}
+            self._runs[variant] = result, left
+        return self._runs[variant][0]
+
+    def restore_whole_run(self, variant: str) -> None:
+        """Put back the evidence of the whole run, as if it had just run on the committed tree."""
+        self.whole_run(variant)
+        for name, content in self._runs[variant][1].items():
+            (self.get(variant) / name).write_bytes(content)
 
     def get(self, variant: str) -> Path:
         if variant not in self._made:
@@ -44,9 +64,14 @@ def projects(template_src: Path, tmp_path_factory: pytest.TempPathFactory) -> Pr
 
 
 @pytest.fixture(scope="session", params=list(PROJECT_VARIANTS))
-def project(request: pytest.FixtureRequest, projects: Projects) -> Path:
+def variant(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def project(variant: str, projects: Projects) -> Path:
     """A synced, committed generated project, once per variant."""
-    return projects.get(request.param)
+    return projects.get(variant)
 
 
 @pytest.fixture

@@ -457,8 +457,8 @@ def _cli(project: Path, *args: str) -> None:
 
 
 @pytest.mark.slow
-def test_fresh_project_in_each_phase(gate_project: Path) -> None:
-    _pytest(gate_project)
+def test_fresh_project_in_each_phase(gate_project: Path, projects: Projects) -> None:
+    projects.restore_whole_run("default")  # the project's CI test command, run once a session
     # As the README and CI run it; the other calls use the venv's Python directly.
     table = run(["uv", "run", "--no-sync", SLUG, "gate", "check"], gate_project)
     assert "MVP readiness, prototype phase" in table.stdout

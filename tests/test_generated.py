@@ -5,9 +5,13 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from helpers import ci_tests, find_python, render, run
+
+if TYPE_CHECKING:
+    from conftest import Projects
 
 pytestmark = pytest.mark.slow
 
@@ -28,11 +32,14 @@ def test_ruff_format_changes_nothing(project: Path) -> None:
     _uv(project, "ruff", "format", "--check", "--diff", ".")
 
 
-def test_ci_runs_the_whole_suite_with_coverage_and_it_passes(project: Path) -> None:
+def test_ci_runs_the_whole_suite_with_coverage_and_it_passes(
+    project: Path, projects: Projects, variant: str
+) -> None:
     command = ci_tests(project)
     assert command[:4] == ["uv", "run", "--no-sync", "pytest"], command
     assert {"-m", "", "--cov"} <= set(command), "CI runs the slow tests too, with coverage"
-    result = run([*command, "-q", "-p", "no:cacheprovider"], project)
+    result = projects.whole_run(variant)
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
     summary = result.stdout.strip().splitlines()[-1]
     assert re.search(r"\d+ passed", summary), summary
     # Skips are allowed: a kit test skips, saying why, what the contract cannot exercise.
@@ -40,6 +47,25 @@ def test_ci_runs_the_whole_suite_with_coverage_and_it_passes(project: Path) -> N
     assert "Required test coverage of 85" in result.stdout
     assert (project / "uv.lock").is_file(), "uv sync writes a lock file to commit"
     assert _status(project) == "", "running the tests left files that git would commit"
+
+
+def _collected(project: Path, *args: str) -> tuple[list[str], str]:
+    out = _uv(project, "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", *args).stdout
+    return [line for line in out.splitlines() if "::" in line], out
+
+
+def test_plain_pytest_is_the_fast_loop_and_says_what_it_left_out(project: Path) -> None:
+    fast, out = _collected(project)
+    slow, _ = _collected(project, "-m", "slow")
+    whole, _ = _collected(project, "-m", "")
+    assert sorted(fast + slow) == sorted(whole)
+    assert any("_kit/tests/test_tracking.py::" in test for test in slow), slow
+    assert any(
+        "test_predictor.py::test_predictions_match_the_registered_pipeline[http]" in t for t in slow
+    )
+    assert len(fast) > 3 * len(slow), "the fast loop is most of the suite"
+    assert f"the fast loop: {len(slow)} slow tests left out" in out
+    assert 'uv run pytest -m "" --cov' in out
 
 
 def test_hooks_pass_on_a_fresh_project_and_change_nothing(project: Path) -> None:
