@@ -17,6 +17,36 @@ PROJECT_VARIANTS: dict[str, dict[str, str]] = {
 }
 
 
+# Tests that share an expensive fixture run on one pytest-xdist worker (`--dist loadgroup` in
+# pyproject.toml), so that each worker builds only the fixtures its tests need, once.
+SHARED_FIXTURES = (
+    "next_release",
+    "migrated",
+    "from_last_release",
+    "spark_project",
+    "rendered",
+    "default_project",
+    "phases",
+)
+DEFAULT_PROJECT_FIXTURES = {"projects", "scratch_project", "gate_project", "venv"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        group = _shared_fixture_group(item)
+        if group:
+            item.add_marker(pytest.mark.xdist_group(group))
+
+
+def _shared_fixture_group(item: pytest.Item) -> str | None:
+    names = set(getattr(item, "fixturenames", ()))
+    if "project" in names:
+        return f"project-{item.callspec.params['variant']}"  # type: ignore[attr-defined]
+    if names & DEFAULT_PROJECT_FIXTURES:
+        return "project-default"
+    return next((name for name in SHARED_FIXTURES if name in names), None)
+
+
 @pytest.fixture(scope="session")
 def template_src(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return snapshot_template(tmp_path_factory.mktemp("template-src"))
