@@ -5,7 +5,9 @@ Run on demand (not part of the test suite):  uv run python bench/foundation.py [
 Measures, each next to a baseline taken in the same run so the ratio means something on any
 machine:
 - `copier copy --defaults` wall time, against `python -c "import copier"` (its import floor);
-- the generated project's `pytest` wall time, against importing its stack (pandas, sklearn);
+- the generated project's `pytest` (the fast loop, median) and `pytest -m "" --cov` (the whole
+  suite, as its CI runs it; one run), against importing its stack (pandas, sklearn, fastapi,
+  pydantic);
 - copy to green with a warm uv cache (copy + uv sync + pytest), against that `uv sync` alone,
   once with the generated README's plain commands and once compiling bytecode at sync (as CI
   and Docker do; it matters where Python may not write .pyc files, PYTHONDONTWRITEBYTECODE=1).
@@ -72,11 +74,13 @@ def main() -> None:
         rows[f"copy to green, {label}"] = (copy_to_green, timed(sync, project), "its uv sync")
 
     python = str(project / ".venv/bin/python")
-    stack = median_of(args.repeat, lambda i: [python, "-c", "import pandas, sklearn"], project)
-    pytest = median_of(
-        args.repeat, lambda i: [python, "-m", "pytest", "-q", "-p", "no:cacheprovider"], project
-    )
-    rows["generated project pytest"] = (pytest, stack, "import pandas, sklearn")
+    floor = "import pandas, sklearn, fastapi, pydantic"
+    stack = median_of(args.repeat, lambda i: [python, "-c", floor], project)
+    pytest = [python, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+    fast = median_of(args.repeat, lambda i: pytest, project)
+    rows["project pytest (fast loop)"] = (fast, stack, floor)
+    whole = timed([*pytest, "-m", "", "--cov"], project)  # one run: it takes minutes
+    rows["project pytest -m '' --cov"] = (whole, stack, floor)
 
     print(f"{'measurement':<32}{'seconds':>9}{'baseline':>10}{'ratio':>7}  baseline is")
     for name, (value, base, label) in rows.items():

@@ -411,7 +411,8 @@ def test_quickstart_commands_work_as_written(template_src: Path, tmp_path: Path)
     assert '{"status":"ready","model_version":"v1"}' in result.stdout
     answer = r'\{"prediction":"\w+","probabilities":\{[^}]*\},"model_version":"v1"\}'
     assert len(re.findall(answer, result.stdout)) == 1, "predict answered"
-    assert "500 predictions from model v1" in result.stdout
+    said = [line for line in result.stdout.splitlines() if "predictions" in line]
+    assert "500 predictions from model v1" in result.stdout, (said[-20:], result.stderr[-3000:])
     assert "model v1: 501 predictions from " in result.stdout, "monitor read the prediction log"
     assert "ok: every rule holds and no feature drifted" in result.stdout
     assert "wrote MODEL_CARD.md for model v1" in result.stdout
