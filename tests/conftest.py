@@ -31,6 +31,7 @@ SHARED_FIXTURES = (
 DEFAULT_PROJECT_FIXTURES = {"projects", "scratch_project", "gate_project", "venv"}
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         group = _shared_fixture_group(item)

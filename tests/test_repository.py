@@ -48,3 +48,32 @@ def test_readme_generate_command_works(tmp_path: Path) -> None:
     command = COMMANDS[0].replace("../my-ml-project", str(tmp_path / "my-ml-project"))
     run(["bash", "-c", command], REPO_ROOT)
     assert (tmp_path / "my-ml-project/src/my_ml_project/_kit/cli.py").is_file()
+
+
+def test_xdist_keeps_a_group_on_one_worker(tmp_path: Path) -> None:
+    """tests/conftest.py groups tests that share a built project; pytest 9.2 made pytest-xdist
+    ignore groups without a word (pytest-dev/pytest-xdist#1386): pinned pytest must group."""
+    (tmp_path / "test_grouped.py").write_text(
+        "import pytest\n\n"
+        "@pytest.mark.xdist_group('built')\n"
+        "@pytest.mark.parametrize('i', range(6))\n"
+        "def test_shares(i):\n    pass\n",
+        encoding="utf-8",
+    )
+    args = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-v",
+        "-n",
+        "2",
+        "--dist=loadgroup",
+        "-p",
+        "no:cacheprovider",
+    ]
+    result = subprocess.run(
+        [*args, "-c", "/dev/null", str(tmp_path)], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    workers = set(re.findall(r"\[(gw\d+)\].* PASSED .*test_shares\[\d\]@built", result.stdout))
+    assert len(workers) == 1, result.stdout
