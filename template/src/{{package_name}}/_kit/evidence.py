@@ -29,7 +29,7 @@ class Evidence:
     started: float  # seconds since the epoch
     exit_status: int  # pytest's: 0 all passed
     failed: int
-    whole_suite: bool  # no paths, -k or -m narrowed the run
+    whole_suite: bool  # nothing left out: no paths, no test deselected (-k, -m, --deselect, --lf)
     fingerprint: str
 
 
@@ -89,7 +89,7 @@ class Recorder:
     """A pytest plugin: records the evidence when the session ends."""
 
     def __init__(self, root: Path) -> None:
-        self.root, self.started, self.failures = root, time.time(), 0
+        self.root, self.started, self.failures, self.left_out = root, time.time(), 0, 0
 
     def pytest_runtest_logreport(self, report: object) -> None:
         self.failures += bool(report.failed)  # type: ignore[attr-defined]
@@ -97,13 +97,17 @@ class Recorder:
     def pytest_collectreport(self, report: object) -> None:
         self.failures += bool(report.failed)  # type: ignore[attr-defined]
 
+    def pytest_deselected(self, items: list[object]) -> None:
+        self.left_out += len(items)  # -k, -m, --deselect, --lf, the fast loop
+
     def pytest_sessionfinish(self, session: object, exitstatus: int) -> None:
         config = session.config  # type: ignore[attr-defined]
         option = config.option
         if option.collectonly:
             return
         chosen = config.args_source.name == "ARGS"  # paths on the command line
-        narrowed = chosen or bool(option.keyword) or bool(option.markexpr)
+        ignored = option.ignore or option.ignore_glob or getattr(option, "stepwise", False)
+        narrowed = chosen or bool(self.left_out) or bool(ignored)
         evidence = Evidence(
             started=self.started,
             exit_status=int(exitstatus),

@@ -19,10 +19,19 @@ def root(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def _finish(root: Path, *, status: int = 0, failed: int = 0, source: str = "TESTPATHS") -> None:
-    option = SimpleNamespace(collectonly=False, keyword="", markexpr="")
+def _finish(
+    root: Path,
+    *,
+    status: int = 0,
+    failed: int = 0,
+    source: str = "TESTPATHS",
+    deselected: int = 0,
+    ignore: tuple[str, ...] = (),
+) -> None:
+    option = SimpleNamespace(collectonly=False, ignore=list(ignore), ignore_glob=[])
     config = SimpleNamespace(option=option, args_source=SimpleNamespace(name=source))
     recorder = evidence.Recorder(root)
+    recorder.pytest_deselected([object()] * deselected)
     for outcome in [True] * failed + [False]:
         recorder.pytest_runtest_logreport(SimpleNamespace(failed=outcome))
     recorder.pytest_sessionfinish(SimpleNamespace(config=config), status)
@@ -54,8 +63,11 @@ def test_a_failed_or_narrowed_run_is_no_evidence(root: Path) -> None:
     )
     _finish(root, status=1)
     assert evidence.problem(root) is None, "a missed coverage threshold is MVP005's to report"
-    _finish(root, source="ARGS")
-    assert "narrowed" in (evidence.problem(root) or "")
+    for narrowed in ({"source": "ARGS"}, {"deselected": 3}, {"ignore": ("tests/unit",)}):
+        _finish(root, **narrowed)  # type: ignore[arg-type]
+        assert "narrowed" in (evidence.problem(root) or ""), narrowed
+    _finish(root)
+    assert evidence.problem(root) is None
 
 
 def test_the_record_says_when_the_run_started(root: Path) -> None:
