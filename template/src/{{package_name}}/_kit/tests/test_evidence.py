@@ -3,6 +3,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
@@ -19,19 +20,13 @@ def root(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def _finish(
-    root: Path,
-    *,
-    status: int = 0,
-    failed: int = 0,
-    source: str = "TESTPATHS",
-    deselected: int = 0,
-    ignore: tuple[str, ...] = (),
-) -> None:
-    option = SimpleNamespace(collectonly=False, ignore=list(ignore), ignore_glob=[])
-    config = SimpleNamespace(option=option, args_source=SimpleNamespace(name=source))
+def _finish(root: Path, *, status: int = 0, failed: int = 0, **narrowed: Any) -> None:
+    """A run's end; ``narrowed``: source="ARGS" (paths), deselected=N, ignore=[...]."""
+    option = SimpleNamespace(collectonly=False, ignore=narrowed.get("ignore", []), ignore_glob=[])
+    source = SimpleNamespace(name=narrowed.get("source", "TESTPATHS"))
+    config = SimpleNamespace(option=option, args_source=source)
     recorder = evidence.Recorder(root)
-    recorder.pytest_deselected([object()] * deselected)
+    recorder.pytest_deselected([object()] * narrowed.get("deselected", 0))
     for outcome in [True] * failed + [False]:
         recorder.pytest_runtest_logreport(SimpleNamespace(failed=outcome))
     recorder.pytest_sessionfinish(SimpleNamespace(config=config), status)
@@ -63,8 +58,8 @@ def test_a_failed_or_narrowed_run_is_no_evidence(root: Path) -> None:
     )
     _finish(root, status=1)
     assert evidence.problem(root) is None, "a missed coverage threshold is MVP005's to report"
-    for narrowed in ({"source": "ARGS"}, {"deselected": 3}, {"ignore": ("tests/unit",)}):
-        _finish(root, **narrowed)  # type: ignore[arg-type]
+    for narrowed in ({"source": "ARGS"}, {"deselected": 3}, {"ignore": ["tests/unit"]}):
+        _finish(root, **narrowed)
         assert "narrowed" in (evidence.problem(root) or ""), narrowed
     _finish(root)
     assert evidence.problem(root) is None
