@@ -76,7 +76,7 @@ def problem(root: Path) -> str | None:
     if found is None:
         return f"no record of a whole test run: run `{WHOLE_RUN}` first"
     if not found.whole_suite:
-        return f"the last run was narrowed (paths, -k, -m, the fast loop): run `{WHOLE_RUN}`"
+        return f"the last run left tests out (the fast loop, paths, -k or -m): run `{WHOLE_RUN}`"
     # Exit status 1 without failures is a missed coverage threshold: MVP005 reports that.
     if found.failed or found.exit_status not in (0, 1):
         return f"the last test run failed ({found.failed} failed): fix it, then run it again"
