@@ -16,6 +16,7 @@ import ast
 import importlib.util
 import re
 import shutil
+import socket
 import sys
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
@@ -398,9 +399,17 @@ def test_quickstart_commands_work_as_written(template_src: Path, tmp_path: Path)
     # A tagged git repository, as users clone it: `copier update` needs versions.
     template = make_template_repo(template_src, tmp_path / "proto-to-mvp", tag="v0.1.0")
     script = tmp_path / "quickstart.sh"
-    script.write_text(
-        quickstart_script(QUICKSTART.read_text(encoding="utf-8"), template), encoding="utf-8"
-    )
+    text = quickstart_script(QUICKSTART.read_text(encoding="utf-8"), template)
+    # The page's port, 8000, may be taken on a shared machine (another quickstart): then
+    # `serve &` fails in the background and the page's requests reach someone else's server.
+    # The same commands on a free port, with the `--port` the page mentions.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    assert text.count("serve &") == 1
+    assert "127.0.0.1:8000" in text
+    text = text.replace("serve &", f"serve --port {port} &")
+    script.write_text(text.replace("127.0.0.1:8000", f"127.0.0.1:{port}"), encoding="utf-8")
     work = tmp_path / "work"
     work.mkdir()
     result = run(["bash", "-euxo", "pipefail", str(script)], work, env=QUICKSTART_ENV)
