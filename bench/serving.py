@@ -24,7 +24,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -33,7 +32,7 @@ import urllib.request
 from pathlib import Path
 
 from _project import run_in, synced_project
-from helpers import clean_env
+from helpers import clean_env, free_port
 
 HERE = Path(__file__).resolve().parent
 PACKAGE = "my_ml_project"
@@ -59,12 +58,6 @@ VERSIONS = """
 import json, importlib.metadata as m
 print(json.dumps({n: m.version(n) for n in ("scikit-learn", "numpy", "pandas")}))
 """
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def wait_for(url: str, timeout: float = 30.0) -> float:

@@ -7,6 +7,7 @@ import os
 import re
 import shlex
 import shutil
+import socket
 import subprocess
 import tarfile
 from collections.abc import Callable, Mapping, Sequence
@@ -114,6 +115,13 @@ def ci_tests(project: Path) -> list[str]:
         if " pytest" in step.get("run", "")
     ]
     return shlex.split(command)
+
+
+def free_port() -> int:
+    """A port nothing listens on at 127.0.0.1, for a server a test starts."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def find_python(version: str) -> str | None:

@@ -16,7 +16,6 @@ import ast
 import importlib.util
 import re
 import shutil
-import socket
 import sys
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
@@ -27,6 +26,7 @@ from helpers import (
     DEFAULTS,
     REPO_ROOT,
     TEMPLATE_DIR,
+    free_port,
     make_template_repo,
     path_matcher,
     questions,
@@ -403,9 +403,7 @@ def test_quickstart_commands_work_as_written(template_src: Path, tmp_path: Path)
     # The page's port, 8000, may be taken on a shared machine (another quickstart): then
     # `serve &` fails in the background and the page's requests reach someone else's server.
     # The same commands on a free port, with the `--port` the page mentions.
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     assert text.count("serve &") == 1
     assert "127.0.0.1:8000" in text
     text = text.replace("serve &", f"serve --port {port} &")

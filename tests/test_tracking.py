@@ -13,7 +13,6 @@ import re
 import shlex
 import shutil
 import signal
-import socket
 import subprocess
 import time
 import urllib.error
@@ -24,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import DEFAULTS, UV, clean_env, run
+from helpers import DEFAULTS, UV, clean_env, free_port, run
 
 pytestmark = pytest.mark.slow
 
@@ -51,12 +50,6 @@ def _readme_ui_command(project: Path) -> list[str]:
     commands = [line for line in lines if line.startswith("uvx ")]
     assert len(commands) == 1, f"the README shows no single `uvx ... mlflow ui` command: {lines}"
     return shlex.split(commands[0])
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _get(url: str, timeout: float = 10.0) -> tuple[int, str]:
@@ -177,7 +170,7 @@ def test_runs_land_in_the_project_store_and_the_readmes_ui_shows_them(
         assert metadata["mlflow"]["uri"] == "sqlite:///mlruns.db"
         assert "mlflow ui --backend-store-uri sqlite:///mlruns.db" in trained.stderr
 
-        port = _free_port()
+        port = free_port()
         with _mlflow(_readme_ui_command(project), project, port, tmp_path / "ui.log") as url:
             status, page = _get(url)
             assert status == 200
@@ -207,7 +200,7 @@ def test_with_mlflow_tracking_uri_the_runs_land_on_a_team_server(
     serve = [*ui[: ui.index("ui")], "server"]  # the same uvx and mlflow, as a server
     serve += ["--backend-store-uri", f"sqlite:///{tmp_path / 'server.db'}"]
     serve += ["--artifacts-destination", str(tmp_path / "server-artifacts"), "--host", "127.0.0.1"]
-    port = _free_port()
+    port = free_port()
     with _mlflow(serve, tmp_path, port, tmp_path / "server.log") as url:
         env = _env(tmp_path, MLFLOW_TRACKING_URI=url)
         _command(project, env, "tune", "--trials", str(TRIALS))

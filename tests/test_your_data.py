@@ -18,7 +18,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import time
 import tomllib
@@ -32,7 +31,7 @@ from typing import Any
 
 import pytest
 import yaml
-from helpers import UV, clean_env, git_commit_all, render, run
+from helpers import UV, clean_env, free_port, git_commit_all, render, run
 
 pytestmark = [pytest.mark.slow, pytest.mark.datasets]
 
@@ -414,15 +413,9 @@ def _post(url: str, body: Any) -> tuple[int, Any]:
         return exc.code, exc.read().decode(errors="replace")
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def _serve(journey: Journey, rows: list[dict[str, Any]], contract: dict[str, Any]) -> None:
     """Start `serve`, get one /predict answered, log a batch for monitor, stop it."""
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     args = [UV, "run", "--no-sync", SLUG, "serve", "--host", "127.0.0.1", "--port", str(port)]
     target = contract["columns"][journey.data.target]
