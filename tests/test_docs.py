@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import importlib.util
+import json
 import re
 import shutil
 import sys
@@ -402,11 +403,13 @@ def test_quickstart_commands_work_as_written(template_src: Path, tmp_path: Path)
     text = quickstart_script(QUICKSTART.read_text(encoding="utf-8"), template)
     # The page's port, 8000, may be taken on a shared machine (another quickstart): then
     # `serve &` fails in the background and the page's requests reach someone else's server.
-    # The same commands on a free port, with the `--port` the page mentions.
+    # The same commands on a free port, with the `--port` the page mentions. The server's log
+    # goes to a file: in one pipe its buffered lines can split the page's printed answers.
     port = free_port()
     assert text.count("serve &") == 1
     assert "127.0.0.1:8000" in text
-    text = text.replace("serve &", f"serve --port {port} &")
+    served = tmp_path / "serve.log"
+    text = text.replace("serve &", f"serve --port {port} > {served} 2>&1 &")
     script.write_text(text.replace("127.0.0.1:8000", f"127.0.0.1:{port}"), encoding="utf-8")
     work = tmp_path / "work"
     work.mkdir()
@@ -431,6 +434,10 @@ def test_quickstart_commands_work_as_written(template_src: Path, tmp_path: Path)
     assert len(log) == 5, log
     assert "MVP readiness, mvp phase" in result.stdout
     assert "Nothing blocks." in result.stdout.rsplit("MVP readiness", 1)[1]
+    requests = [json.loads(line) for line in served.read_text().splitlines() if line[:1] == "{"]
+    answered = [(r["path"], r["status"]) for r in requests if r["path"].startswith("/predict")]
+    assert len(answered) > 1, answered  # one row with curl, then batches from HttpPredictor
+    assert answered == [("/predict", 200)] + [("/predict/batch", 200)] * (len(answered) - 1)
     assert run(["git", "status", "--porcelain"], project).stdout == ""
     assert (project / "tests/unit/test_rush.py").is_file()
     assert not (project / "scratch/rush_hours.py").exists()

@@ -10,6 +10,9 @@ tracking is off unless a test turns it on.
 
 from __future__ import annotations
 
+import gc
+import hashlib
+import json
 import os
 import socket
 import subprocess
@@ -25,7 +28,7 @@ import httpx
 import pandas as pd
 import pytest
 
-from .. import evidence
+from .. import evidence, validation
 from ..contract import Column, Contract, load_contract
 from ..data import load_table
 from ..identity import PACKAGE
@@ -67,7 +70,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(evidence.Recorder(config.rootpath), "proto-to-mvp-evidence")
     config.addinivalue_line(
         "markers",
-        "slow: real processes and servers, searches, MLflow, pictures, Spark; a plain `pytest` "
+        "slow: real processes and servers, searches, MLflow, pictures, Spark, the kit's checks "
+        "on fixed contracts; a plain `pytest` "
         'leaves them out, `pytest -m ""` runs everything (CI does), `pytest -m slow` only them',
     )
     config.addinivalue_line(
@@ -97,6 +101,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.slow)
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Python's exit would sweep every object the run made (1.5-3 s once pandas, Great
+    Expectations and MLflow are loaded); the process ends anyway, so the collector skips them."""
+    gc.freeze()
+
+
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     deselected = terminalreporter.stats.get("deselected", [])
     left_out = sum(1 for item in deselected if item.get_closest_marker("slow"))
@@ -113,6 +124,28 @@ def _remove_sample_data() -> Iterator[None]:
     for path in _SAMPLE_DATA:
         path.unlink(missing_ok=True)
         path.parent.rmdir()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _validate_each_table_once() -> Iterator[None]:
+    """Great Expectations takes about 0.1 s per validation however few the rows, and many tests
+    validate the same sample rows. The same rules on the same table give the same results, so
+    each (suite, table) pair runs once a session; every new table or rule still runs for real."""
+    run, results = validation._run, {}
+
+    def once(suite: Any, frame: pd.DataFrame) -> list[Any]:
+        key = hashlib.sha256()
+        key.update(json.dumps(suite.to_json_dict(), sort_keys=True, default=str).encode())
+        key.update(repr(list(frame.dtypes.items())).encode())  # with categories, in order
+        key.update(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes())
+        digest = key.hexdigest()
+        if digest not in results:
+            results[digest] = run(suite, frame)
+        return list(results[digest])
+
+    validation._run = once
+    yield
+    validation._run = run
 
 
 @pytest.fixture(autouse=True)

@@ -112,6 +112,7 @@ def _boolean(contract: Contract) -> Column:
 
 
 # A contract with every kind of feature, so that no case goes unchecked whatever yours has.
+# It does not depend on your files, so only the whole suite (CI) checks it.
 EVERY_KIND = parse_contract(
     {
         "table": {"name": "every_kind", "unique": ["key"]},
@@ -131,7 +132,9 @@ EVERY_KIND = parse_contract(
 )
 
 
-@pytest.fixture(scope="module", params=["project", "every kind"])
+@pytest.fixture(
+    scope="module", params=["project", pytest.param("every kind", marks=pytest.mark.slow)]
+)
 def shape(
     request: pytest.FixtureRequest, _sample_rows: pd.DataFrame, contract: Contract
 ) -> tuple[Contract, dict[str, object]]:

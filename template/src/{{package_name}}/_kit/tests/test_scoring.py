@@ -295,6 +295,7 @@ TARGETS = {
 }
 
 
+@pytest.mark.slow  # these contracts are fixed, not yours: the whole suite (CI) checks them
 @pytest.mark.parametrize("name", ["linear", "histogram gradient boosting"])
 @pytest.mark.parametrize("target", list(TARGETS))
 @pytest.mark.parametrize("features", list(ONE_KIND))
