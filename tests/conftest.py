@@ -81,8 +81,7 @@ class Projects:
     def get(self, variant: str) -> Path:
         if variant not in self._made:
             project = render(self._src, self._base / variant, **PROJECT_VARIANTS[variant])
-            # Compiled once here so each later process imports fast (as CI and Docker do).
-            run(["uv", "sync", "--quiet", "--compile-bytecode"], project)
+            run(["uv", "sync", "--quiet"], project)
             run(["git", "init", "-q", "-b", "main"], project)
             git_commit_all(project, "Start from proto-to-mvp")
             self._made[variant] = project

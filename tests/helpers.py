@@ -73,13 +73,16 @@ def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
 
     Drops the template's own virtualenv and pytest options (a --basetemp meant for the
     template's run would make the project's pytest delete it), never downloads Python (no GitHub
-    here), and gives git an identity so commits work on a bare CI machine.
+    here), and gives git an identity so commits work on a bare CI machine. Python caches the
+    bytecode of what it imports, as on a developer's machine (this one may set
+    PYTHONDONTWRITEBYTECODE): cheaper than compiling a whole environment at sync.
     """
     outer = ("VIRTUAL_ENV", "PYTHONPATH", "PYTEST_ADDOPTS")
     env = {k: v for k, v in os.environ.items() if k not in outer}
     env.update(
         UV_PYTHON_DOWNLOADS="never",
         UV_NO_PROGRESS="1",
+        PYTHONDONTWRITEBYTECODE="",
         GIT_AUTHOR_NAME="Template Tests",
         GIT_AUTHOR_EMAIL="tests@example.com",
         GIT_COMMITTER_NAME="Template Tests",

@@ -355,10 +355,6 @@ def test_the_settings_page_lists_every_setting_with_its_default(default_project:
 
 # --- the quickstart --------------------------------------------------------------------------
 
-# Let Python cache bytecode, as on a usual developer machine. This machine sets
-# PYTHONDONTWRITEBYTECODE=1, under which every process recompiles pandas and scikit-learn: the
-# page then takes about 48 s instead of 26 s (UV_COMPILE_BYTECODE=1 instead: 31 s or more).
-QUICKSTART_ENV = {"PYTHONDONTWRITEBYTECODE": ""}
 QUICKSTART = DOCS / "quickstart.md"
 TEMPLATE_PLACEHOLDER = "/path/to/proto-to-mvp"
 FENCE = re.compile(r"^```(?P<lang>[\w-]+)(?P<attrs>[^\n]*)\n(?P<body>.*?)^```$", re.M | re.S)
@@ -413,7 +409,7 @@ def test_quickstart_commands_work_as_written(template_src: Path, tmp_path: Path)
     script.write_text(text.replace("127.0.0.1:8000", f"127.0.0.1:{port}"), encoding="utf-8")
     work = tmp_path / "work"
     work.mkdir()
-    result = run(["bash", "-euxo", "pipefail", str(script)], work, env=QUICKSTART_ENV)
+    result = run(["bash", "-euxo", "pipefail", str(script)], work)
 
     project = work / DEFAULTS["project_slug"]
     assert "baseline (most frequent label per region) on 200 holdout rows" in result.stdout

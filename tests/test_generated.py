@@ -119,7 +119,7 @@ def test_oldest_supported_python_project_is_green(template_src: Path, tmp_path: 
     if python is None:
         pytest.skip("no Python 3.10 interpreter on this machine (uv may not download one here)")
     project = render(template_src, tmp_path / "py310", python_version="3.10")
-    run(["uv", "sync", "--quiet", "--compile-bytecode", "--python", python], project)
+    run(["uv", "sync", "--quiet", "--python", python], project)
     _uv(project, "ruff", "check", ".")
     result = _uv(project, "pytest", "-q", "-p", "no:cacheprovider")
     assert re.search(r"\d+ passed", result.stdout.splitlines()[-1])

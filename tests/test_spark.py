@@ -89,7 +89,7 @@ print(json.dumps(found))
 def spark_project(template_src: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The default project, synced with the spark extra."""
     project = render(template_src, tmp_path_factory.mktemp("spark") / "project")
-    run(["uv", "sync", "--quiet", "--compile-bytecode", "--extra", "spark"], project)
+    run(["uv", "sync", "--quiet", "--extra", "spark"], project)
     run(["git", "init", "-q", "-b", "main"], project)
     git_commit_all(project, "Start from proto-to-mvp")
     return project

@@ -185,7 +185,7 @@ def _add_readme_sections(readme: Path) -> None:
 def _start(repo: Path, tag: str, project: Path) -> Path:
     """A project copied from ``tag``, synced and committed, as a user starts one."""
     copier.run_copy(str(repo), project, vcs_ref=tag, defaults=True, unsafe=False, quiet=True)
-    run(["uv", "sync", "--quiet", "--compile-bytecode"], project)
+    run(["uv", "sync", "--quiet"], project)
     run(["git", "init", "-q", "-b", "main"], project)
     git_commit_all(project, "Start from proto-to-mvp")
     return project
@@ -237,7 +237,7 @@ def _uv(project: Path, *args: str, check: bool = True):
 
 def _checks_are_green(project: Path, *, tests_and_gate: bool = True) -> None:
     """What the project's CI and hooks run, after a sync."""
-    run(["uv", "sync", "--quiet", "--compile-bytecode"], project)
+    run(["uv", "sync", "--quiet"], project)
     _uv(project, "ruff", "check", ".")
     _uv(project, "ruff", "format", "--check", ".")
     if tests_and_gate:

@@ -37,13 +37,11 @@ pytestmark = [pytest.mark.slow, pytest.mark.datasets]
 
 SLUG = "my-ml-project"
 CONTRACT = "src/my_ml_project/contract.toml"
-# One thread per numeric library (two cores here, and steadier timings). Bytecode is written as
-# on a user's machine: `uv sync` compiles nothing, the first run of each module does.
+# One thread per numeric library (two cores here, and steadier timings).
 THREADS = {
     "OMP_NUM_THREADS": "1",
     "OPENBLAS_NUM_THREADS": "1",
     "MKL_NUM_THREADS": "1",
-    "PYTHONDONTWRITEBYTECODE": "",
 }
 SERVE_TIMEOUT = 60.0  # seconds for the service to answer /health/ready
 LOGGED_ROWS = 200  # predictions logged for monitor (it needs 100)
