@@ -9,8 +9,9 @@ machine:
   suite, as its CI runs it; one run), against importing its stack (pandas, sklearn, fastapi,
   pydantic);
 - copy to green with a warm uv cache (copy + uv sync + pytest), against that `uv sync` alone,
-  once with the generated README's plain commands and once compiling bytecode at sync (as CI
-  and Docker do; it matters where Python may not write .pyc files, PYTHONDONTWRITEBYTECODE=1).
+  once with the generated README's plain commands (Python caching the bytecode of what it
+  imports, as `helpers.clean_env` lets it) and once compiling the whole environment at sync (as
+  CI and Docker do, for machines where Python may not write .pyc files).
 """
 
 from __future__ import annotations

@@ -143,9 +143,9 @@ def _validate_each_table_once() -> Iterator[None]:
             results[digest] = run(suite, frame)
         return list(results[digest])
 
-    validation._run = once
-    yield
-    validation._run = run
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(validation, "_run", once)
+        yield
 
 
 @pytest.fixture(autouse=True)
