@@ -456,6 +456,13 @@ def _cli(project: Path, *args: str) -> None:
     run(["uv", "run", "--no-sync", SLUG, *args], project)
 
 
+def _train_untracked(project: Path) -> None:
+    """`train` without MLflow (about 3 s less): these tests are about the registry and the
+    gate; test_fresh_project_in_each_phase trains as users do, tracking in test_tracking.py."""
+    untracked = {f"{PACKAGE.upper()}_TRACKING": "off"}
+    run(["uv", "run", "--no-sync", SLUG, "train"], project, env=untracked)
+
+
 @pytest.mark.slow
 def test_fresh_project_in_each_phase(gate_project: Path, projects: Projects) -> None:
     projects.restore_whole_run("default")  # the project's CI test command, run once a session
@@ -503,14 +510,14 @@ def test_fresh_project_in_each_phase(gate_project: Path, projects: Projects) -> 
 
     # An expired prototype is a warning: reported, never blocking, even in the mvp phase.
     _write(gate_project, "scratch/old_idea.py", "# Timebox: until 2020-01-31\nprint(1)\n")
-    exit_code, report = _check_json(gate_project)
+    exit_code, report = _check_json(gate_project, "MVP013")
     assert exit_code == 0
     assert _by_id(report)["MVP013"]["status"] == "warn"
     assert _by_id(report)["MVP013"]["details"] == ["scratch/old_idea.py: timebox ended 2020-01-31"]
 
     # Retraining makes v2 current: the acceptance of v1 and its card no longer cover it.
     _cli(gate_project, "train")
-    exit_code, report = _check_json(gate_project)
+    exit_code, report = _check_json(gate_project, "MVP012", "MVP014")
     assert exit_code == 1
     assert _by_id(report)["MVP012"]["details"] == [
         "the newest acceptance is for model v1, but the current model is v2"
@@ -519,14 +526,14 @@ def test_fresh_project_in_each_phase(gate_project: Path, projects: Projects) -> 
         "MODEL_CARD.md describes model v1, the current model is v2: run the model-card command"
     ]
     (gate_project / "ACCEPTANCE.toml").unlink()
-    exit_code, report = _check_json(gate_project)
+    exit_code, report = _check_json(gate_project, "MVP012")
     assert exit_code == 1
     assert _by_id(report)["MVP012"]["blocks"]
 
 
 @pytest.mark.slow
 def test_a_tampered_model_artifact_fails_mvp008(gate_project: Path) -> None:
-    _cli(gate_project, "train")
+    _train_untracked(gate_project)
     pickle_path = gate_project / "models/v1/model.pkl"
     pickle_path.write_bytes(pickle_path.read_bytes() + b"tampered")
     exit_code, report = _check_json(gate_project, "MVP007", "MVP008")
@@ -542,7 +549,7 @@ def test_a_tampered_model_artifact_fails_mvp008(gate_project: Path) -> None:
 @pytest.mark.slow
 def test_hand_set_parameters_and_a_stale_model_card_fail(gate_project: Path) -> None:
     _write(gate_project, "params.json", '{"params": {"C": 0.5}}\n')
-    _cli(gate_project, "train")
+    _train_untracked(gate_project)
     _cli(gate_project, "model-card")
     _write(gate_project, "ACCEPTANCE.toml", ACCEPTANCE)  # accepted after the card was written
     _, report = _check_json(gate_project, "MVP010", "MVP014")
@@ -558,7 +565,7 @@ def test_hand_set_parameters_and_a_stale_model_card_fail(gate_project: Path) -> 
 
 @pytest.mark.slow
 def test_a_model_for_another_contract_fails_mvp007_to_mvp014(gate_project: Path) -> None:
-    _cli(gate_project, "train")
+    _train_untracked(gate_project)
     contract = gate_project / f"src/{PACKAGE}/contract.toml"
     contract.write_text(
         contract.read_text(encoding="utf-8").replace("min_rows = 100", "min_rows = 101", 1),
@@ -836,7 +843,8 @@ def test_copier_update_switches_a_committed_project_to_mvp(
     copier.run_copy(str(template), project, defaults=True, unsafe=False, quiet=True)
     run(["git", "init", "-q", "-b", "main"], project)
     git_commit_all(project, "Start from proto-to-mvp")
-    exit_code, report = _check_json(project, venv=venv)
+    # The checks this switch affects; the whole report is test_fresh_project_in_each_phase's.
+    exit_code, report = _check_json(project, "MVP012", "MVP015", venv=venv)
     assert (exit_code, report["phase"]) == (0, "prototype")
 
     copier.run_update(
@@ -848,7 +856,7 @@ def test_copier_update_switches_a_committed_project_to_mvp(
     changed = run(["git", "status", "--porcelain"], project).stdout.splitlines()
     assert sorted(line[3:] for line in changed) == [ANSWERS]
 
-    exit_code, report = _check_json(project, venv=venv)
+    exit_code, report = _check_json(project, "MVP012", "MVP015", venv=venv)
     assert (exit_code, report["phase"], report["blocked"]) == (1, "mvp", True)
     acceptance = _by_id(report)["MVP012"]
     assert (acceptance["status"], acceptance["blocks"]) == ("fail", True)
