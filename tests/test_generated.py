@@ -57,11 +57,13 @@ def _collected(project: Path, *args: str) -> tuple[list[str], str]:
 def test_plain_pytest_is_the_fast_loop_and_says_what_it_left_out(project: Path) -> None:
     fast, out = _collected(project)
     slow, _ = _collected(project, "-m", "slow")
-    # Disjoint, and together as many as the whole suite: the fast loop leaves out only slow tests.
-    collected = re.search(r"^(\d+)/(\d+) tests collected \((\d+) deselected\)", out, re.M)
-    assert collected, out
+    # pytest's summary: "FAST/WHOLE tests collected (LEFT_OUT deselected)". The slow tests are
+    # exactly what the fast loop left out: disjoint from it, and together the whole suite.
+    summary = re.search(r"^(\d+)/(\d+) tests collected \((\d+) deselected\)", out, re.M)
+    assert summary, out
+    kept, whole, left_out = map(int, summary.groups())
     assert not set(fast) & set(slow)
-    assert (len(fast), len(fast) + len(slow)) == (int(collected[1]), int(collected[2]))
+    assert (len(fast), len(slow), len(fast) + len(slow)) == (kept, left_out, whole)
     assert any("_kit/tests/test_tracking.py::" in test for test in slow), slow
     assert any(
         "test_predictor.py::test_predictions_match_the_registered_pipeline[http]" in t for t in slow
