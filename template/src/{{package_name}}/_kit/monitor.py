@@ -16,7 +16,9 @@ distribution beside the recent one (``pictures.py``), most drifted first.
 from __future__ import annotations
 
 import calendar
+import hashlib
 import json
+import re
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -33,6 +35,7 @@ from .registry import Registry, write_atomically
 from .validation import ValidationReport, validate_frame
 
 MIN_ROWS = 100  # fewer predictions than this make PSI too noisy to judge
+SAFE_FILE_NAME = re.compile(r"[a-z0-9_.-]{1,60}")  # the same file on every file system
 
 
 class MonitorError(ProjectError):
@@ -172,7 +175,7 @@ def write_drift_report(report: MonitorReport, path: Path, profile: Path) -> None
     )
     sections = []
     for item in ranked:
-        name = f"feature-{_file_name(item.feature)}.png"
+        name = picture_name(item.feature)
         save(distribution_chart(item), folder / name)
         sections.append(
             f"### `{item.feature}`: PSI {item.psi:.3f}, {item.status}\n\n"
@@ -203,9 +206,16 @@ def write_drift_report(report: MonitorReport, path: Path, profile: Path) -> None
     write_atomically(path, text + "\n")
 
 
-def _file_name(feature: str) -> str:
-    """A feature's name as a safe file name."""
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in feature)
+def picture_name(feature: str) -> str:
+    """The file of ``feature``'s picture, one per feature on any file system: a name that is not
+    all lowercase ASCII letters, digits, ``-``, ``_`` and ``.`` (60 at most) keeps a readable
+    part and gets a digest of the name, so "Mean radius", "mean radius" and "mean_radius" never
+    share a file, on a case-insensitive disk either."""
+    if SAFE_FILE_NAME.fullmatch(feature):
+        return f"feature-{feature}.png"
+    readable = re.sub(r"[^a-z0-9_.-]", "_", feature.lower())[:40]
+    digest = hashlib.sha256(feature.encode("utf-8")).hexdigest()[:8]
+    return f"feature-{readable}-{digest}.png"
 
 
 def _clipped(flags: pd.Series) -> int | None:

@@ -8,6 +8,7 @@ same numbers (no date or version is stamped into the files).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -36,9 +37,12 @@ def pictures_dir(document: Path) -> Path:
 
 
 def save(figure: Figure, path: Path) -> None:
-    """Write ``figure`` as a PNG at ``path`` (its folder is created)."""
+    """Write ``figure`` as a PNG at ``path`` (its folder is created): whole or not at all."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=DPI, bbox_inches="tight", metadata={"Software": None})
+    temporary = path.with_name(path.name + ".tmp")
+    metadata = {"Software": None}  # leave the matplotlib version out of the file
+    figure.savefig(temporary, format="png", dpi=DPI, bbox_inches="tight", metadata=metadata)
+    os.replace(temporary, path)
 
 
 def _figure(width: float, height: float) -> Figure:

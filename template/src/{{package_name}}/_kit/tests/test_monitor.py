@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from ..contract import Column, Contract
-from ..monitor import MIN_ROWS, MonitorError, Window, monitor
+from ..monitor import MIN_ROWS, MonitorError, Window, monitor, picture_name
 from ..prediction_log import PredictionLog
 from ..predictor import Prediction
 from ..profile import PROFILE_FILE, ProfileError
@@ -109,7 +109,9 @@ def test_a_drift_report_shows_each_feature_and_the_shift(
     assert text.startswith("# Drift report: ")
     links = re.findall(r"!\[[^\]]+\]\(([^)]+)\)", text)
     assert links[0] == "drift/psi.png"
-    assert links[1] == f"drift/feature-{name}.png", "the most drifted feature comes first"
+    first = text.split("\n### ")[1]
+    assert first.startswith(f"`{name}`: PSI"), "the most drifted feature comes first"
+    assert f"]({links[1]})" in first
     assert len(links) == len(contract.feature_names) + 1
     for link in links:
         picture = path.parent / link
@@ -190,3 +192,11 @@ def test_clipped_regression_predictions_are_counted_not_failed(
     report = monitor(registry, contract, _log(tmp_path / "c.jsonl", rows, predictions=labels))
     assert report.clipped is None
     assert "target range" not in report.render()
+
+
+def test_each_feature_gets_a_picture_file_of_its_own_on_any_disk() -> None:
+    names = ["region", "mean radius", "mean_radius", "Mean radius", "a/b", "..", "x" * 300, "é"]
+    files = [picture_name(name) for name in names]
+    assert files[:2] == ["feature-region.png", f"feature-mean_radius-{files[1][-12:-4]}.png"]
+    assert len({file.lower() for file in files}) == len(names)
+    assert all(re.fullmatch(r"feature-[a-z0-9_.-]{1,60}(-[0-9a-f]{8})?\.png", f) for f in files)
