@@ -10,7 +10,8 @@ predictions the service clipped into the target's contract range (reported, not 
 
 Given a path (the ``drift_report`` setting, from the command line), it also writes a drift
 report there: Markdown with a picture of each feature's PSI and, per feature, its training
-distribution beside the recent one (``pictures.py``), most drifted first.
+distribution beside the recent one (``pictures.py``), most drifted first; with many features,
+the pictures show the most drifted ones and the table lists every feature.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from .registry import Registry, write_atomically
 from .validation import ValidationReport, validate_frame
 
 MIN_ROWS = 100  # fewer predictions than this make PSI too noisy to judge
+PICTURED = 20  # features a drift report draws, most drifted first: wide data stays readable
 SAFE_FILE_NAME = re.compile(r"[a-z0-9_.-]{1,60}")  # the same file on every file system
 
 
@@ -169,12 +171,20 @@ def write_drift_report(report: MonitorReport, path: Path, profile: Path) -> None
 
     folder = pictures_dir(path)
     ranked = sorted(report.drift, key=lambda item: -item.psi)
+    drawn = ranked[:PICTURED]
     save(
-        psi_chart([d.feature for d in ranked], [d.psi for d in ranked], [d.status for d in ranked]),
+        psi_chart([d.feature for d in drawn], [d.psi for d in drawn], [d.status for d in drawn]),
         folder / "psi.png",
     )
+    every = len(drawn) == len(ranked)
+    drawn_ones = "each feature" if every else f"the {len(drawn)} most drifted features"
+    heading = (
+        "Each feature, most drifted first"
+        if every
+        else f"The {len(drawn)} most drifted of {len(ranked)} features; the table lists every one"
+    )
     sections = []
-    for item in ranked:
+    for item in drawn:
         name = picture_name(item.feature)
         save(distribution_chart(item), folder / name)
         sections.append(
@@ -193,9 +203,9 @@ def write_drift_report(report: MonitorReport, path: Path, profile: Path) -> None
             f"stability index (PSI): below {WATCH} stable, from {WATCH} watch, from {DRIFT} "
             "drift.",
             f"**{verdict}**",
-            f"![PSI of each feature, most drifted first]({folder.name}/psi.png)",
+            f"![PSI of {drawn_ones}, most drifted first]({folder.name}/psi.png)",
             "| Feature | PSI | Status |\n| --- | ---: | --- |\n" + rows,
-            "## Each feature, most drifted first\n\nThe share of rows in each bin of the "
+            f"## {heading}\n\nThe share of rows in each bin of the "
             "training profile, the training data in grey and the recent inputs in blue. A "
             "number's bins lie between the training data's deciles, each up to and including "
             "its upper edge.",

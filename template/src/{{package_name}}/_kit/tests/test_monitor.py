@@ -3,14 +3,25 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
 
+from .. import monitor as monitor_module
 from ..contract import Column, Contract
-from ..monitor import MIN_ROWS, MonitorError, Window, monitor, picture_name
+from ..monitor import (
+    MIN_ROWS,
+    PICTURED,
+    FeatureDrift,
+    MonitorError,
+    Window,
+    monitor,
+    picture_name,
+    write_drift_report,
+)
 from ..prediction_log import PredictionLog
 from ..predictor import Prediction
 from ..profile import PROFILE_FILE, ProfileError
@@ -112,7 +123,7 @@ def test_a_drift_report_shows_each_feature_and_the_shift(
     first = text.split("\n### ")[1]
     assert first.startswith(f"`{name}`: PSI"), "the most drifted feature comes first"
     assert f"]({links[1]})" in first
-    assert len(links) == len(contract.feature_names) + 1
+    assert len(links) == min(len(contract.feature_names), PICTURED) + 1
     for link in links:
         picture = path.parent / link
         assert picture.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
@@ -200,3 +211,30 @@ def test_each_feature_gets_a_picture_file_of_its_own_on_any_disk() -> None:
     assert files[:2] == ["feature-region.png", f"feature-mean_radius-{files[1][-12:-4]}.png"]
     assert len({file.lower() for file in files}) == len(names)
     assert all(re.fullmatch(r"feature-[a-z0-9_.-]{1,60}(-[0-9a-f]{8})?\.png", f) for f in files)
+
+
+@pytest.mark.slow  # pictures
+def test_wide_data_draws_the_most_drifted_features_and_lists_them_all(
+    tmp_path: Path,
+    registry: Registry,
+    contract: Contract,
+    sample_rows: pd.DataFrame,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(monitor_module, "PICTURED", 3)  # as with 20 of many more, but quicker
+    rows = _sample(sample_rows, contract, 150, seed=3)
+    report = monitor(registry, contract, _log(tmp_path / "predictions.jsonl", rows))
+    wide = [
+        FeatureDrift(f"f{n}", n / 100, "stable", ["low", "high"], [0.5, 0.5], [0.4, 0.6])
+        for n in range(5)
+    ]
+    path = tmp_path / "drift.md"
+    write_drift_report(replace(report, drift=wide), path, tmp_path / "profile.json")
+    text = path.read_text(encoding="utf-8")
+    drawn = re.findall(r"\]\((drift/feature-[^)]+)\)", text)
+    assert drawn == ["drift/feature-f4.png", "drift/feature-f3.png", "drift/feature-f2.png"]
+    assert all(f"| `f{n}` |" in text for n in range(5)), "the table lists every one"
+    assert "## The 3 most drifted of 5 features; the table lists every one" in text
+    assert sorted(p.name for p in (tmp_path / "drift").iterdir()) == sorted(
+        ["psi.png", *(link.removeprefix("drift/") for link in drawn)]
+    )
