@@ -11,6 +11,7 @@ train) import this module; serving uses ``schema.py``.
 from __future__ import annotations
 
 import json
+import logging
 import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -30,6 +31,8 @@ from .errors import ProjectError
 
 EXAMPLES = 3  # rows shown per broken rule
 SHOWN_CHARACTERS = 60  # of a text value shown in the report
+log = logging.getLogger(__name__)
+
 # Column dtypes each contract type accepts, as Great Expectations names them (numpy names, and
 # pandas extension dtype classes for nullable columns). Text columns need no type rule: loading
 # conforms them to text, and the allowed-values rule catches anything else.
@@ -184,12 +187,36 @@ def broken_rows(report: ValidationReport, frame: pd.DataFrame, contract: Contrac
 
 
 def load_valid(path: Path | str, contract: Contract) -> pd.DataFrame:
-    """Read a table for training; refuse it (InvalidDataError, with the report) unless valid."""
+    """Read a table for training; refuse it (InvalidDataError, with the report) unless valid.
+
+    Rows without a value of the target (which a contract may allow) are left out, with a
+    warning: there is nothing to learn from them or to score against.
+    """
     frame = load_table(path, contract)
     report = validate_frame(frame, contract, source=str(path))
     if not report.success:
         raise InvalidDataError(report)
-    return frame
+    return labeled(frame, contract, source=str(path))
+
+
+def labeled(frame: pd.DataFrame, contract: Contract, source: str = "the data") -> pd.DataFrame:
+    """The rows of ``frame`` that have a target value; ProjectError when none has one."""
+    target = contract.target.name
+    unlabeled = frame[target].isna()
+    if not unlabeled.any():
+        return frame
+    if unlabeled.all():
+        raise ProjectError(
+            f"{source}: no row has a value of the target, {target}: nothing to learn"
+        )
+    log.warning(
+        "%s: %d of %d rows have no %s (the target) and are left out",
+        source,
+        int(unlabeled.sum()),
+        len(frame),
+        target,
+    )
+    return frame[~unlabeled]
 
 
 def _run(suite: ExpectationSuite, frame: pd.DataFrame) -> list[Any]:

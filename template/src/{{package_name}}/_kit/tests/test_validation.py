@@ -11,6 +11,7 @@ import pytest
 
 from ..contract import Column, Contract, parse_contract
 from ..data import load_table
+from ..errors import ProjectError
 from ..settings import Settings
 from ..validation import (
     InvalidDataError,
@@ -279,3 +280,25 @@ def test_a_huge_bad_cell_is_shortened_in_the_report() -> None:
     [(row, shown)] = report.failures[0].examples
     assert (row, shown) == (2, f"{'x' * 60}... (2,000,000 characters)")
     assert len(report.render()) < 500
+
+
+def test_rows_without_a_target_are_left_out_of_training(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    contract = parse_contract(
+        {
+            "columns": {
+                "x": {"type": "float"},
+                "y": {"type": "float", "role": "target", "nullable": True},
+            },
+            "table": {"min_rows": 1},
+        }
+    )
+    path = tmp_path / "train.csv"
+    path.write_text("x,y\n1.0,2.0\n2.0,\n3.0,4.0\n", encoding="utf-8")
+    frame = load_valid(path, contract)
+    assert frame["x"].tolist() == [1.0, 3.0]
+    assert f"{path}: 1 of 3 rows have no y (the target) and are left out" in caplog.text
+    path.write_text("x,y\n1.0,\n", encoding="utf-8")
+    with pytest.raises(ProjectError, match=r": no row has a value of the target, y: nothing to"):
+        load_valid(path, contract)
