@@ -22,6 +22,7 @@ INPUTS = ("src", "tests", "pyproject.toml", "uv.lock")
 # is the fast loop (tests marked slow left out, no coverage).
 WHOLE_RUN = 'uv run pytest -m "" --cov'
 SKIP = {"__pycache__", ".pytest_cache", ".ruff_cache"}
+KIT_TESTS = Path(__file__).resolve().parent / "tests"
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,10 @@ def problem(root: Path) -> str | None:
     if found is None:
         return f"no record of a whole test run: run `{WHOLE_RUN}` first"
     if not found.whole_suite:
-        return f"the last run left tests out (the fast loop, paths, -k or -m): run `{WHOLE_RUN}`"
+        return (
+            "the last run left tests out (the fast loop, paths, -k, -m or testpaths): "
+            f"run `{WHOLE_RUN}`"
+        )
     # Exit status 1 without failures is a missed coverage threshold: MVP005 reports that.
     if found.failed or found.exit_status not in (0, 1):
         return f"the last test run failed ({found.failed} failed): fix it, then run it again"
@@ -90,6 +94,7 @@ class Recorder:
 
     def __init__(self, root: Path) -> None:
         self.root, self.started, self.failures, self.left_out = root, time.time(), 0, 0
+        self.folders: set[str] = set()  # which of the two test folders the run took tests from
 
     def pytest_runtest_logreport(self, report: object) -> None:
         self.failures += bool(report.failed)  # type: ignore[attr-defined]
@@ -100,6 +105,14 @@ class Recorder:
     def pytest_deselected(self, items: list[object]) -> None:
         self.left_out += len(items)  # -k, -m, --deselect, --lf, the fast loop
 
+    def pytest_collection_finish(self, session: object) -> None:
+        """Note whether the tests came from your tests/ and the kit's: a `testpaths` (or `-o`)
+        that drops one of them narrows the run as much as a path on the command line does."""
+        folders = {"yours": (self.root / "tests").resolve(), "kit": KIT_TESTS}
+        for item in session.items:  # type: ignore[attr-defined]
+            path = Path(item.path).resolve()
+            self.folders |= {name for name, top in folders.items() if path.is_relative_to(top)}
+
     def pytest_sessionfinish(self, session: object, exitstatus: int) -> None:
         config = session.config  # type: ignore[attr-defined]
         option = config.option
@@ -107,7 +120,9 @@ class Recorder:
             return
         chosen = config.args_source.name == "ARGS"  # paths on the command line
         ignored = option.ignore or option.ignore_glob or getattr(option, "stepwise", False)
-        narrowed = chosen or bool(self.left_out) or bool(ignored)
+        narrowed = (
+            chosen or bool(self.left_out) or bool(ignored) or self.folders != {"yours", "kit"}
+        )
         evidence = Evidence(
             started=self.started,
             exit_status=int(exitstatus),

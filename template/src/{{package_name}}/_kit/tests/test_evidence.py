@@ -21,11 +21,15 @@ def root(tmp_path: Path) -> Path:
 
 
 def _finish(root: Path, *, status: int = 0, failed: int = 0, **narrowed: Any) -> None:
-    """A run's end; ``narrowed``: source="ARGS" (paths), deselected=N, ignore=[...]."""
+    """A run's end; ``narrowed``: source="ARGS" (paths), deselected=N, ignore=[...], or
+    folders=[...] (where its tests came from; by default your tests/ and the kit's)."""
     option = SimpleNamespace(collectonly=False, ignore=narrowed.get("ignore", []), ignore_glob=[])
     source = SimpleNamespace(name=narrowed.get("source", "TESTPATHS"))
     config = SimpleNamespace(option=option, args_source=source)
     recorder = evidence.Recorder(root)
+    folders = narrowed.get("folders", [root / "tests", evidence.KIT_TESTS])
+    items = [SimpleNamespace(path=folder / "test_x.py") for folder in folders]
+    recorder.pytest_collection_finish(SimpleNamespace(items=items))
     recorder.pytest_deselected([object()] * narrowed.get("deselected", 0))
     for outcome in [True] * failed + [False]:
         recorder.pytest_runtest_logreport(SimpleNamespace(failed=outcome))
@@ -58,7 +62,13 @@ def test_a_failed_or_narrowed_run_is_no_evidence(root: Path) -> None:
     )
     _finish(root, status=1)
     assert evidence.problem(root) is None, "a missed coverage threshold is MVP005's to report"
-    for narrowed in ({"source": "ARGS"}, {"deselected": 3}, {"ignore": ["tests/unit"]}):
+    for narrowed in (
+        {"source": "ARGS"},
+        {"deselected": 3},
+        {"ignore": ["tests/unit"]},
+        {"folders": [root / "tests"]},  # testpaths without the kit's tests
+        {"folders": [evidence.KIT_TESTS]},  # or without yours
+    ):
         _finish(root, **narrowed)
         assert "left tests out" in (evidence.problem(root) or ""), narrowed
     _finish(root)
