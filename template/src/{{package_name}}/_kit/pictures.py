@@ -8,7 +8,7 @@ same numbers (no date or version is stamped into the files).
 
 from __future__ import annotations
 
-import os
+import io
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .records import Metrics
+from .registry import write_atomically
 from .tasks import METRICS
 
 if TYPE_CHECKING:
@@ -39,10 +40,10 @@ def pictures_dir(document: Path) -> Path:
 def save(figure: Figure, path: Path) -> None:
     """Write ``figure`` as a PNG at ``path`` (its folder is created): whole or not at all."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".tmp")
+    png = io.BytesIO()
     metadata = {"Software": None}  # leave the matplotlib version out of the file
-    figure.savefig(temporary, format="png", dpi=DPI, bbox_inches="tight", metadata=metadata)
-    os.replace(temporary, path)
+    figure.savefig(png, format="png", dpi=DPI, bbox_inches="tight", metadata=metadata)
+    write_atomically(path, png.getvalue())
 
 
 def _figure(width: float, height: float) -> Figure:

@@ -324,8 +324,9 @@ def _prefix(version: str, parts: int) -> str:
     return ".".join(version.split(".")[:parts])
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Write to a temporary file and rename it over the target: never a half-written file."""
+def write_atomically(path: Path, content: str | bytes) -> None:
+    """Write to a temporary file and rename it over the target: never a half-written file.
+    Text is written as UTF-8."""
     temporary = path.with_suffix(path.suffix + ".tmp")
-    temporary.write_text(text, encoding="utf-8")
+    temporary.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
     os.replace(temporary, path)

@@ -199,7 +199,7 @@ def load_valid(path: Path | str, contract: Contract) -> pd.DataFrame:
     return labeled(frame, contract, source=str(path))
 
 
-def labeled(frame: pd.DataFrame, contract: Contract, source: str = "the data") -> pd.DataFrame:
+def labeled(frame: pd.DataFrame, contract: Contract, source: str) -> pd.DataFrame:
     """The rows of ``frame`` that have a target value; ProjectError when none has one."""
     target = contract.target.name
     unlabeled = frame[target].isna()
